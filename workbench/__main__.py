@@ -1,0 +1,5 @@
+"""`python -m workbench ...` runs the command line (the Runs page starts runs this way)."""
+
+from workbench.cli import main
+
+main()

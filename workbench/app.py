@@ -1,0 +1,22 @@
+"""Streamlit entry point: `streamlit run workbench/app.py`.
+
+Only builds the navigation; each page is a short script under the top-level ``pages/`` folder
+that reads widgets, calls the library and renders.
+"""
+
+import streamlit as st
+
+st.set_page_config(page_title="Persona Workbench", page_icon=":material/psychology:", layout="wide")
+
+navigation = st.navigation(
+    {
+        "Personas": [
+            st.Page("../pages/personas.py", title="Personas", icon=":material/groups:", default=True),
+            st.Page("../pages/compose.py", title="Compose", icon=":material/edit_note:"),
+        ],
+        "Workbench": [
+            st.Page("../pages/settings.py", title="Settings", icon=":material/settings:"),
+        ],
+    }
+)
+navigation.run()

@@ -1,0 +1,27 @@
+"""`workbench ...`: the command line, a thin layer over the library.
+
+Each command group lives in its own module and keeps heavy imports (torch, sentence-transformers,
+sklearn) inside the commands that need them, so `workbench --help` and `workbench run` start fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from workbench.cli import personas, runs
+
+app = typer.Typer(
+    name="workbench",
+    help="Persona Workbench: compose simulated-patient personas, run them on local models, "
+    "and judge the transcripts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(personas.app, name="personas")
+app.add_typer(runs.app, name="runs")
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

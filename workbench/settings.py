@@ -1,0 +1,90 @@
+"""Every path, host and environment variable in one place.
+
+Settings come from, in increasing priority: defaults, the settings file (JSON, written by the
+Settings page), and environment variables. Nothing here touches the network or the store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""The checkout: holds personas/, pages/ and, by default, store.db."""
+
+DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
+
+ENV_STORE = "WORKBENCH_STORE"
+"""Path of the SQLite store (default: store.db at the project root)."""
+ENV_PERSONAS = "WORKBENCH_PERSONAS"
+"""Path of the persona library (default: personas/ at the project root)."""
+ENV_SETTINGS = "WORKBENCH_SETTINGS"
+"""Path of the settings file (default: workbench_settings.json at the project root)."""
+ENV_OLLAMA_HOST = "OLLAMA_HOST"
+"""Ollama host(s); several may be given separated by commas."""
+ENV_ALLOW_REMOTE = "WORKBENCH_ALLOW_REMOTE"
+"""Set to 1 to allow model hosts that are not on this machine."""
+ENV_ANNOTATOR = "WORKBENCH_ANNOTATOR"
+"""The annotator's name."""
+
+
+class Settings(BaseModel):
+    """The workbench's configuration."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    store_path: Path = PROJECT_ROOT / "store.db"
+    """SQLite file holding personas, runs, transcripts, annotations and embeddings."""
+    personas_dir: Path = PROJECT_ROOT / "personas"
+    """The persona library (axes, scenarios, profiles, personas, templates, scripts, rubrics)."""
+    ollama_hosts: list[str] = Field(default_factory=lambda: [DEFAULT_OLLAMA_HOST])
+    """Ollama servers; a run spreads its conversations over them."""
+    allow_remote: bool = False
+    """Allow hosts that are not loopback. Off by default: clinical material stays on this machine."""
+    annotator: str = ""
+    """Name recorded on annotations and trainer transcripts."""
+    default_patient_model: str = ""
+    """Model spec preselected on the Runs and Trainer pages (e.g. ``ollama/llama3.2:3b``)."""
+
+
+def settings_path() -> Path:
+    """Where the settings file lives."""
+    return Path(os.environ.get(ENV_SETTINGS, PROJECT_ROOT / "workbench_settings.json"))
+
+
+def _normalise_host(host: str) -> str:
+    host = host.strip()
+    if host and "://" not in host:
+        host = "http://" + host
+    return host
+
+
+def load_settings() -> Settings:
+    """Settings from file and environment (environment wins)."""
+    data: dict[str, object] = {}
+    path = settings_path()
+    if path.exists():
+        data.update(json.loads(path.read_text()))
+    if os.environ.get(ENV_STORE):
+        data["store_path"] = os.environ[ENV_STORE]
+    if os.environ.get(ENV_PERSONAS):
+        data["personas_dir"] = os.environ[ENV_PERSONAS]
+    if os.environ.get(ENV_OLLAMA_HOST):
+        data["ollama_hosts"] = [
+            _normalise_host(h) for h in os.environ[ENV_OLLAMA_HOST].split(",") if h.strip()
+        ]
+    if os.environ.get(ENV_ALLOW_REMOTE):
+        data["allow_remote"] = os.environ[ENV_ALLOW_REMOTE].strip().lower() in {"1", "true", "yes"}
+    if os.environ.get(ENV_ANNOTATOR):
+        data["annotator"] = os.environ[ENV_ANNOTATOR]
+    return Settings.model_validate(data)
+
+
+def save_settings(settings: Settings) -> Path:
+    """Write the settings file (paths stored as strings) and return its path."""
+    path = settings_path()
+    path.write_text(json.dumps(settings.model_dump(mode="json"), indent=2) + "\n")
+    return path
