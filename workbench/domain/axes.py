@@ -18,7 +18,7 @@ class Schedule(BaseModel):
     The next level may have its own schedule, so chains such as high → moderate → normal are data.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     next: str
     """Id of the level this one eases into (same axis)."""
@@ -32,7 +32,7 @@ class Schedule(BaseModel):
 class Level(BaseModel):
     """One level of an axis, e.g. personality ``verbose`` or language ``A``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
     """Short id used in persona files, e.g. ``verbose``."""
@@ -51,7 +51,7 @@ class Level(BaseModel):
 class Axis(BaseModel):
     """A dimension along which personas vary."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     """Id used as the key in a persona's ``levels`` mapping, e.g. ``personality``."""

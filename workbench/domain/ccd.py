@@ -60,7 +60,7 @@ def belief_group(belief: str) -> str:
 class Situation(BaseModel):
     """One situation of the diagram: what happened, what the client thought, felt and did."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     situation: str = Field(min_length=1)
     """The triggering situation, in the client's world."""
@@ -86,7 +86,7 @@ class Situation(BaseModel):
 class CognitiveModel(BaseModel):
     """The diagram itself (life history lives on the CBT profile)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     core_beliefs: tuple[str, ...] = Field(min_length=1)
     """Core beliefs from the closed vocabulary of 19."""

@@ -18,7 +18,7 @@ class Persona(BaseModel):
     exact persona that produced it.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     id: str = Field(pattern=r"^[A-Za-z0-9_\-.]+$")
     """Persona id (the file stem by convention)."""

@@ -21,7 +21,7 @@ ED_DIAGNOSES: tuple[str, ...] = (
 class EDProfile(BaseModel):
     """An emergency-department patient: the 24 fields of PatientSim's profiles (plus id/name)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     kind: Literal["ed"] = "ed"
     """Discriminator: emergency-department profile."""
@@ -63,7 +63,7 @@ class EDProfile(BaseModel):
 class CBTProfile(BaseModel):
     """A CBT client: life history, a cognitive model and questionnaire answers."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     kind: Literal["cbt"] = "cbt"
     """Discriminator: CBT client profile."""

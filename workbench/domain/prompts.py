@@ -7,8 +7,10 @@ naming the persona file, the template, its line and the missing field.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 import jinja2
@@ -67,9 +69,17 @@ def template_hash(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
-def _environment(templates: dict[str, str]) -> jinja2.Environment:
+@functools.lru_cache(maxsize=16)
+def _environment(templates: tuple[tuple[str, str], ...]) -> jinja2.Environment:
+    # Cached: compiling templates is ~95% of a render, and a run re-renders on state changes.
+    sources = dict(templates)
+
+    def load(name: str) -> tuple[str, str, Callable[[], bool]] | None:
+        # FunctionLoader with the name as filename, so tracebacks carry the template line.
+        return (sources[name], name, lambda: True) if name in sources else None
+
     return jinja2.Environment(
-        loader=jinja2.DictLoader(templates),
+        loader=jinja2.FunctionLoader(load),
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # prompts are plain text for a model, not HTML
         keep_trailing_newline=False,
@@ -102,6 +112,9 @@ def _context(resolved: ResolvedPersona, overrides: dict[str, str] | None) -> dic
             "max_sentences": level.max_sentences,
         }
     profile = resolved.profile.model_dump(mode="python")
+    if resolved.persona.questionnaires is not None:
+        # A persona's own answers override the profile's (and change its hash, so its prompts).
+        profile["questionnaires"] = resolved.persona.questionnaires.model_dump(mode="python")
     return {
         "persona": {"id": resolved.persona.id},
         "scenario": resolved.scenario.model_dump(mode="python"),
@@ -137,7 +150,7 @@ def render_prompts(
         PromptError: naming the persona file and the field when a slot is unfilled, a level is
             unknown or a template is missing.
     """
-    env = _environment(templates)
+    env = _environment(tuple(sorted(templates.items())))
     context = _context(resolved, overrides)
     rendered: dict[str, str] = {}
     hashes: dict[str, str] = {}
@@ -156,6 +169,8 @@ def render_prompts(
             raise PromptError(f"{resolved.source}: {_undefined_message(exc, name)}") from None
         except jinja2.TemplateSyntaxError as exc:
             raise PromptError(f"{name}:{exc.lineno}: template syntax error: {exc.message}") from None
+        except jinja2.TemplateError as exc:
+            raise PromptError(f"{resolved.source}: template {name}: {exc}") from None
         rendered[side] = _tidy(text)
         hashes[side] = template_hash(templates[name])
     return RenderedPrompts(

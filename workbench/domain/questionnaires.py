@@ -119,7 +119,7 @@ def gad7_band(total: int) -> str:
 class PHQ9(BaseModel):
     """PHQ-9 answers, nine items scored 0–3."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     items: tuple[int, int, int, int, int, int, int, int, int]
     """Answers to items 1–9 in order, each 0 (not at all) to 3 (nearly every day)."""
@@ -148,7 +148,7 @@ class PHQ9(BaseModel):
 class GAD7(BaseModel):
     """GAD-7 answers, seven items scored 0–3."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     items: tuple[int, int, int, int, int, int, int]
     """Answers to items 1–7 in order, each 0–3."""
@@ -172,7 +172,7 @@ class GAD7(BaseModel):
 class MiniIPIP(BaseModel):
     """Mini-IPIP answers, twenty items scored 1–5."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     items: tuple[int, ...] = Field(min_length=20, max_length=20)
     """Answers to items 1–20 in the published order, each 1–5."""
@@ -197,7 +197,7 @@ class MiniIPIP(BaseModel):
 class Questionnaires(BaseModel):
     """Questionnaire answers attached to a profile or persona (all optional)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     phq9: PHQ9 | None = None
     """Depression screen."""

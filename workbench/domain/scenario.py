@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class Scenario(BaseModel):
     """A setting such as ED history taking or a CBT session."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     """Scenario id, referenced by personas."""

@@ -13,7 +13,7 @@ Role = Literal["patient", "clinician"]
 class Turn(BaseModel):
     """One utterance of a conversation."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     index: int = Field(ge=0)
     """Position in the conversation, from 0, without gaps."""
@@ -39,7 +39,7 @@ ConversationStatus = Literal["pending", "running", "done", "failed", "cancelled"
 class Transcript(BaseModel):
     """A conversation with its turns and provenance."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     id: str
     """Conversation id."""

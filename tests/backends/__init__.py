@@ -1,0 +1,1 @@
+"""Tests of workbench.backends against the Ollama-API test server."""

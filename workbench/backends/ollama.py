@@ -1,0 +1,170 @@
+"""Ollama through the official ``ollama.AsyncClient`` (spec ``ollama/<model>``).
+
+The registry imports this module only when an Ollama backend is asked for, so the SDK is
+imported lazily from the rest of the workbench's point of view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+
+import httpx
+import ollama
+import pydantic
+
+from .base import LIST_TIMEOUT_S, Backend, ChatOptions, Messages, Reply
+from .errors import BackendError, BackendUnreachable, ModelNotFound, TransientBackendError
+from .hosts import ensure_local, normalize_host, ollama_hosts_from_env
+
+# Enough kept-alive connections for a run's concurrency, so calls reuse connections instead of
+# paying a TCP handshake (and a server thread) each; the run engine bounds concurrency itself.
+_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=128)
+
+
+def canonical_model(name: str) -> str:
+    """Ollama's own normalisation: ``library/x`` is ``x`` and a missing tag is ``:latest``."""
+    for prefix in ("registry.ollama.ai/", "library/"):
+        name = name.removeprefix(prefix)
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+
+class OllamaBackend(Backend):
+    """One model on one Ollama server, with one pooled HTTP client per backend.
+
+    Args:
+        model: The Ollama model name, e.g. ``llama3.2:3b`` or ``library/llama3.2:3b``.
+        host: Server URL or ``host:port``; default the first of ``OLLAMA_HOST``, else
+            http://127.0.0.1:11434.
+        allow_remote: Allow a host that is not this machine.
+
+    Raises:
+        NonLoopbackRefused: The host is remote and ``allow_remote`` is false.
+    """
+
+    kind = "ollama"
+
+    def __init__(self, model: str, host: str | None = None, *, allow_remote: bool = False):
+        self.model = model
+        self._host = normalize_host(host) if host else ollama_hosts_from_env()[0]
+        ensure_local(self._host, allow_remote=allow_remote, model=model)
+        self._client: ollama.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def host(self) -> str:
+        """The normalised server URL."""
+        return self._host
+
+    def _get_client(self) -> ollama.AsyncClient:
+        # An httpx pool belongs to the event loop it was used on; a caller that runs one loop
+        # per action (asyncio.run per Streamlit rerun) gets a fresh client for each new loop.
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client, self._loop = ollama.AsyncClient(self._host, limits=_LIMITS), loop
+        return self._client
+
+    async def chat(self, messages: Messages, options: ChatOptions | None = None) -> Reply:
+        """One non-streamed ``/api/chat`` call; token counts from the final object."""
+        options = options or ChatOptions()
+        started = time.perf_counter()
+        with self._mapped_errors(options):
+            async with asyncio.timeout(options.timeout_s):
+                response = await self._get_client().chat(
+                    model=self.model, messages=list(messages),
+                    options=options.ollama_options(), stream=False,
+                )
+        return Reply(
+            text=response.message.content or "",
+            prompt_tokens=response.prompt_eval_count,
+            completion_tokens=response.eval_count,
+            latency_s=time.perf_counter() - started,
+            model=self.model,
+            host=self._host,
+            finish_reason=response.done_reason,
+        )
+
+    async def stream(
+        self, messages: Messages, options: ChatOptions | None = None
+    ) -> AsyncIterator[str]:
+        """Yield text pieces as they arrive; ``timeout_s`` bounds the wait for each piece."""
+        options = options or ChatOptions()
+        with self._mapped_errors(options):
+            parts = await self._get_client().chat(
+                model=self.model, messages=list(messages), options=options.ollama_options(),
+                stream=True,
+            )
+            # The SDK types its stream as AsyncIterator, but it is an async generator (aclose).
+            async with contextlib.aclosing(parts):  # type: ignore[type-var]
+                while True:
+                    async with asyncio.timeout(options.timeout_s):
+                        try:
+                            part = await anext(parts)
+                        except StopAsyncIteration:
+                            return
+                    if part.message.content:
+                        yield part.message.content
+
+    async def list_models(self) -> list[str]:
+        """Names from ``/api/tags`` (as Ollama spells them, e.g. ``llama3.2:3b``)."""
+        options = ChatOptions(timeout_s=LIST_TIMEOUT_S)
+        with self._mapped_errors(options):
+            async with asyncio.timeout(options.timeout_s):
+                response = await self._get_client().list()
+        return [m.model for m in response.models if m.model]
+
+    def has_model(self, available: Sequence[str]) -> bool:
+        """Compare the way Ollama resolves names (``x`` is ``x:latest``)."""
+        return canonical_model(self.model) in {canonical_model(m) for m in available}
+
+    async def aclose(self) -> None:
+        """Close the HTTP client's connections (if they belong to the running loop)."""
+        client, loop, self._client, self._loop = self._client, self._loop, None, None
+        if client is not None and loop is asyncio.get_running_loop():
+            await client.close()
+
+    @contextlib.contextmanager
+    def _mapped_errors(self, options: ChatOptions) -> Iterator[None]:
+        """Turn the SDK's and httpx's exceptions into the workbench's ``BackendError``s."""
+        host, model = self._host, self.model
+        try:
+            yield
+        except ollama.ResponseError as exc:
+            raise _from_response_error(exc, host, model) from exc
+        except (ConnectionError, httpx.ConnectError) as exc:
+            # The SDK turns httpx.ConnectError into ConnectionError for plain calls only;
+            # streamed calls let httpx.ConnectError through.
+            raise BackendUnreachable(host, model=model) from exc
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            raise TransientBackendError(host, model, f"no answer within {options.timeout_s:g} s "
+                                                     "(timeout_s)") from exc
+        except httpx.TransportError as exc:  # dropped connection, cut-off body, reset...
+            raise TransientBackendError(host, model, f"connection failed ({exc!r})") from exc
+        except json.JSONDecodeError as exc:
+            raise TransientBackendError(host, model, f"malformed JSON in the answer ({exc})"
+                                        ) from exc
+        except pydantic.ValidationError as exc:
+            if not exc.title.endswith("Response"):
+                raise  # our messages failed the SDK's validation: a programming error
+            raise BackendError(
+                f"The server at {host} answered, but not like Ollama does ({exc.error_count()} "
+                "unexpected fields). Check that OLLAMA_HOST points at Ollama, not another "
+                "service.", host=host, model=model) from exc
+
+
+def _from_response_error(exc: ollama.ResponseError, host: str, model: str) -> BackendError:
+    status = exc.status_code
+    if status == 404:
+        return ModelNotFound(model, host)
+    if status == -1:  # an {"error": ...} line in a stream: Ollama's runner failed mid-way
+        return TransientBackendError(host, model, f"error in the stream: {exc.error}")
+    if status == 429 or status >= 500:
+        return TransientBackendError(host, model, f"HTTP {status}: {exc.error}")
+    return BackendError(
+        f"Ollama at {host} rejected the request for model {model!r} (HTTP {status}): "
+        f"{exc.error}. Check the options passed to the model (e.g. num_ctx, num_predict).",
+        host=host, model=model,
+    )
