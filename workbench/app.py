@@ -13,6 +13,16 @@ navigation = st.navigation(
         "Personas": [
             st.Page("../pages/personas.py", title="Personas", icon=":material/groups:", default=True),
             st.Page("../pages/compose.py", title="Compose", icon=":material/edit_note:"),
+            st.Page("../pages/profile.py", title="New profile", icon=":material/person_add:"),
+        ],
+        "Simulate": [
+            st.Page("../pages/runs.py", title="Runs", icon=":material/play_circle:"),
+            st.Page("../pages/trainer.py", title="Trainer", icon=":material/school:"),
+        ],
+        "Read": [
+            st.Page("../pages/transcripts.py", title="Transcripts", icon=":material/forum:"),
+            st.Page("../pages/compare.py", title="Compare", icon=":material/compare:"),
+            st.Page("../pages/clusters.py", title="Clusters", icon=":material/scatter_plot:"),
         ],
         "Workbench": [
             st.Page("../pages/settings.py", title="Settings", icon=":material/settings:"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -55,27 +56,82 @@ def settings_path() -> Path:
     return Path(os.environ.get(ENV_SETTINGS, PROJECT_ROOT / "workbench_settings.json"))
 
 
-def _normalise_host(host: str) -> str:
-    host = host.strip()
-    if host and "://" not in host:
-        host = "http://" + host
-    return host
+OVERRIDING_ENV = {
+    ENV_STORE: "store_path",
+    ENV_PERSONAS: "personas_dir",
+    ENV_OLLAMA_HOST: "ollama_hosts",
+    ENV_ALLOW_REMOTE: "allow_remote",
+    ENV_ANNOTATOR: "annotator",
+}
+"""Environment variable → the setting it overrides."""
+
+
+class Override(NamedTuple):
+    """A setting that an environment variable overrides right now."""
+
+    variable: str
+    setting: str
+    value: str
+
+
+class SettingsFileError(ValueError):
+    """The settings file cannot be read; the message names it and what to do."""
+
+
+def parse_hosts(text: str) -> list[str]:
+    """``"localhost, 127.0.0.1:11500"`` → normalised URLs in order, without repeats; the default
+    local host when the text names none.
+
+    Raises:
+        BackendError: a host with an invalid port (the message shows the expected form).
+    """
+    from workbench.backends.hosts import normalize_host  # lazy: backends import this module
+
+    hosts = [normalize_host(h) for h in text.split(",") if h.strip()]
+    return list(dict.fromkeys(hosts)) or [DEFAULT_OLLAMA_HOST]
+
+
+def file_settings() -> Settings:
+    """Defaults plus the settings file, without the environment (what the Settings page edits,
+    so that saving never copies a session's ``OLLAMA_HOST`` into the file).
+
+    Raises:
+        SettingsFileError: the file is not valid JSON or holds invalid values.
+    """
+    path = settings_path()
+    if not path.exists():
+        return Settings()
+    try:
+        return Settings.model_validate(json.loads(path.read_text()))
+    except ValueError as exc:  # JSONDecodeError and pydantic's ValidationError
+        raise SettingsFileError(
+            f"The settings file {path} cannot be read ({exc}). Fix or delete it; saving on the "
+            "Settings page writes a new one."
+        ) from None
+
+
+def env_overrides() -> list[Override]:
+    """The settings that environment variables override right now."""
+    return [
+        Override(var, setting, os.environ[var])
+        for var, setting in OVERRIDING_ENV.items()
+        if os.environ.get(var)
+    ]
 
 
 def load_settings() -> Settings:
-    """Settings from file and environment (environment wins)."""
-    data: dict[str, object] = {}
-    path = settings_path()
-    if path.exists():
-        data.update(json.loads(path.read_text()))
+    """Settings from file and environment (environment wins).
+
+    Raises:
+        SettingsFileError: the settings file is broken (the message says how to fix it).
+    """
+    data: dict[str, object] = file_settings().model_dump()
     if os.environ.get(ENV_STORE):
         data["store_path"] = os.environ[ENV_STORE]
     if os.environ.get(ENV_PERSONAS):
         data["personas_dir"] = os.environ[ENV_PERSONAS]
     if os.environ.get(ENV_OLLAMA_HOST):
-        data["ollama_hosts"] = [
-            _normalise_host(h) for h in os.environ[ENV_OLLAMA_HOST].split(",") if h.strip()
-        ]
+        data["ollama_hosts"] = parse_hosts(os.environ[ENV_OLLAMA_HOST])
     if os.environ.get(ENV_ALLOW_REMOTE):
         data["allow_remote"] = os.environ[ENV_ALLOW_REMOTE].strip().lower() in {"1", "true", "yes"}
     if os.environ.get(ENV_ANNOTATOR):

@@ -1,12 +1,16 @@
-"""Rows and labels for the app's tables: pure shaping of library data (no streamlit, no SQL)."""
+"""Rows and labels for the app's tables: pure shaping of library and store records (no streamlit,
+no SQL)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.domain.persona import Persona
 from workbench.domain.profile import CBTProfile, EDProfile
+
+if TYPE_CHECKING:  # the store package loads sqlite-utils: pages without a store skip it
+    from workbench.store.records import ConversationSummary
 
 
 def profile_summary(profile: EDProfile | CBTProfile) -> str:
@@ -42,3 +46,32 @@ def axis_order_of(scenarios: Iterable[Any]) -> list[str]:
     for scenario in scenarios:
         order.extend(a for a in scenario.axes if a not in order)
     return order
+
+
+def axis_ids_of_facets(facets: dict[str, list[str]]) -> list[str]:
+    """Axis ids present in ``Store.facets()`` (its ``axis:<id>`` keys), in order."""
+    return [key.removeprefix("axis:") for key in facets if key.startswith("axis:")]
+
+
+def conversation_rows(
+    summaries: Iterable[ConversationSummary], axis_order: list[str]
+) -> list[dict[str, Any]]:
+    """One row per ``ConversationSummary``: id, persona, a column per axis, models, run, status,
+    turns, creation time and the first patient words (plain text: dataframes never render it)."""
+    rows = []
+    for s in summaries:
+        row: dict[str, Any] = {"conversation": s.id, "persona": s.persona_id or "",
+                               "scenario": s.scenario or ""}
+        row.update({axis: s.levels.get(axis, "") for axis in axis_order})
+        row.update({
+            "patient model": s.patient_model or "",
+            "clinician": s.clinician or "",
+            "run": s.run_id or "",
+            "status": s.status,
+            "turns": s.n_turns,
+            "created": s.created_at.strftime("%Y-%m-%d %H:%M"),
+            "source": s.source,
+            "first patient words": s.first_patient_snippet or "",
+        })
+        rows.append(row)
+    return rows

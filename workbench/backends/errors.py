@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-OLLAMA_DEFAULT_HOST = "http://127.0.0.1:11434"
+from workbench.settings import DEFAULT_OLLAMA_HOST as OLLAMA_DEFAULT_HOST
 
 
 class BackendError(Exception):

@@ -12,7 +12,9 @@ import ipaddress
 import os
 from urllib.parse import urlsplit
 
-from .errors import OLLAMA_DEFAULT_HOST, BackendError, NonLoopbackRefused
+from workbench.settings import ENV_OLLAMA_HOST, parse_hosts
+
+from .errors import BackendError, NonLoopbackRefused
 
 OLLAMA_PORT = 11434
 
@@ -47,9 +49,7 @@ def normalize_host(host: str, *, default_port: int = OLLAMA_PORT) -> str:
 
 def ollama_hosts_from_env() -> list[str]:
     """Hosts from ``OLLAMA_HOST`` (comma-separated allowed), else the default local one."""
-    raw = os.environ.get("OLLAMA_HOST", "")
-    hosts = [normalize_host(h) for h in raw.split(",") if h.strip()]
-    return hosts or [OLLAMA_DEFAULT_HOST]
+    return parse_hosts(os.environ.get(ENV_OLLAMA_HOST, ""))
 
 
 def is_loopback(host: str) -> bool:

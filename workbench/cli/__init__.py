@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from workbench.cli import personas, runs
+from workbench.cli import analyze, data, demo, personas, runs
 
 app = typer.Typer(
     name="workbench",
@@ -20,6 +20,11 @@ app = typer.Typer(
 )
 app.add_typer(personas.app, name="personas")
 app.add_typer(runs.app, name="runs")
+runs.register(app)
+data.register(app)
+app.command("demo")(demo.demo)
+app.add_typer(analyze.app, name="analyze")
+analyze.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,124 @@
+"""Clusters: a map of a run's patients in embedding space, coloured by any axis, level, model, run,
+scenario or cluster; a lasso or box selection lists the conversations to open."""
+
+import streamlit as st
+
+from workbench.analysis import clusters as cl
+from workbench.analysis import corpus, embeddings, figures
+from workbench.analysis import recoverability as rec
+from workbench.analysis.projection import available_methods
+from workbench.settings import load_settings
+from workbench.store import Store
+
+settings = load_settings()
+STORE = str(settings.store_path)
+st.title("Clusters")
+
+
+@st.cache_data(show_spinner="Projecting and clustering…", max_entries=16)
+def cached_map(key: tuple, projection: str, clustering: str, k: int, min_size: int):
+    """``key`` = (store, runs, unit, model, unit count): a run that grows gets a new map."""
+    with Store(key[0]) as store:
+        units, vectors = embeddings.embedded_units(store, key[1], key[2], key[3])
+    return cl.build_map(units, vectors, projection=projection, clustering=clustering, k=k,
+                        min_cluster_size=min_size, seed=0)
+
+
+@st.cache_data(show_spinner="Cross-validating classifiers…", max_entries=16)
+def cached_recoverability(key: tuple, permutations: int):
+    with Store(key[0]) as store:
+        units, vectors = embeddings.embedded_units(store, key[1], key[2], key[3])
+    texts = units["text"].to_list()
+    return rec.recoverability(corpus.levels_by_axis(units), embeddings=vectors, texts=texts,
+                              permutations=permutations)
+
+
+with Store(STORE) as store:
+    runs = {r.id: r.name for r in store.list_runs()}
+if not runs:
+    st.info("No runs yet: start one on the **Runs** page, then come back to map it.")
+    st.stop()
+
+c1, c2, c3 = st.columns([3, 1, 2])
+run_ids = c1.multiselect("Runs", list(runs), default=list(runs)[:1], key="clusters_runs",
+                         format_func=lambda r: f"{r} · {runs[r]}")
+unit = c2.radio("Unit", corpus.UNITS, key="clusters_unit",
+                help="conversation: a conversation's patient side; turn: each patient turn.")
+model = c3.text_input("Embedding model", embeddings.DEFAULT_MODEL, key="clusters_model")
+if not run_ids:
+    st.stop()
+
+with Store(STORE) as store:
+    texts = corpus.load_units(store, run_ids, unit)["text"].to_list()
+    cached = embeddings.cached_fraction(store, texts, model)
+if not texts:
+    st.info("These runs have no patient text yet.")
+    st.stop()
+if cached < 1:
+    st.warning(f"{1 - cached:.0%} of the {len(texts)} texts have no `{model}` embedding yet. "
+               f"From a terminal: `workbench embed --run {run_ids[0]} --unit {unit}`.")
+    if not st.button("Embed them now", key="clusters_embed"):
+        st.stop()
+    bar = st.progress(0.0, text="Embedding…")
+    with Store(STORE) as store:
+        embeddings.embed_texts(store, texts, model, on_progress=lambda done, n: bar.progress(done / n))
+    st.rerun()
+
+key = (STORE, tuple(run_ids), unit, model, len(texts))
+c1, c2, c3, c4 = st.columns(4)
+projection = c1.selectbox("Projection", available_methods(), key="clusters_projection")
+clustering = c2.selectbox("Clustering", ["kmeans", "hdbscan"], key="clusters_clustering")
+k = c3.number_input("k (k-means)", 2, 50, min(8, max(2, len(texts) // 5)), key="clusters_k")
+min_size = c4.number_input("Min cluster size (HDBSCAN)", 2, 500, 5, key="clusters_min_size")
+result = cached_map(key, projection, clustering, int(k), int(min_size))
+frame, axes = result.frame, corpus.axis_columns(result.frame)
+color_by = st.selectbox("Colour by", corpus.colour_choices(frame), index=1 if axes else 0,
+                        format_func=lambda c: c.replace("axis:", "axis · "), key="clusters_color")
+
+left, right = st.columns([3, 2])
+with left:
+    event = st.plotly_chart(figures.map_figure(frame, color_by), on_select="rerun",
+                            selection_mode=("lasso", "box"), key="clusters_map")
+    st.caption(f"{len(frame)} {unit}s · projection {result.projection} · lasso or box to select.")
+with right:
+    st.subheader("How well each axis separates")
+    if result.separation:
+        st.plotly_chart(figures.separation_figure(result.separation), key="clusters_separation")
+        st.dataframe(cl.separation_rows(result.separation), hide_index=True)
+        st.caption(f"**Silhouette**: {cl.DEFINITIONS['silhouette']}  \n"
+                   f"**NMI**: {cl.DEFINITIONS['nmi']}")
+    else:
+        st.caption("These conversations have no persona axes.")
+
+points = (event or {}).get("selection", {}).get("points", [])
+selected = list(dict.fromkeys(p["customdata"][0] for p in points if p.get("customdata")))
+if selected:
+    st.subheader(f"Selected: {len(selected)} conversations")
+    chosen = corpus.conversations_among(frame, selected)
+    for row in chosen.head(30).iter_rows(named=True):
+        st.page_link("../pages/transcripts.py", icon=":material/forum:",
+                     label=f"{row['conversation_id']} · {row['levels'] or 'no levels'}",
+                     query_params={"conversation": row["conversation_id"]})
+    if len(chosen) > 30:
+        st.caption(f"…and {len(chosen) - 30} more; narrow the selection.")
+
+with st.expander("Cluster keywords (c-TF-IDF)"):
+    st.caption(cl.DEFINITIONS["c_tf_idf"])
+    st.dataframe(cl.keyword_rows(result), hide_index=True)
+
+st.subheader("Recoverability: can the intended level be read back?")
+st.caption(rec.DEFINITIONS["recoverability"] + " " + rec.DEFINITIONS["pair_confusion"])
+permutations = st.number_input("Permutations (0: none; 19 or more when samples cluster by "
+                               "persona)", 0, 999, 0, key="clusters_permutations")
+if axes and st.toggle("Compute (seconds, times the permutations)", key="clusters_recover"):
+    results = cached_recoverability(key, int(permutations))
+    st.plotly_chart(figures.recoverability_figure(results), key="clusters_recoverability")
+    for r in results:
+        st.text(rec.describe(r))
+        for pair in r.collapsed:
+            st.warning(f"**{r.axis}** ({r.features}): levels `{pair.a}` and `{pair.b}` "
+                       f"collapse into each other (pair confusion {pair.confusion:.0%}).")
+    with st.expander("Confusion matrices (rows: intended level)"):
+        for r in (r for r in results if r.confusion):
+            st.markdown(f"**{r.axis}** · {r.features}")
+            st.plotly_chart(figures.confusion_figure(r), key=f"clusters_cm_{r.axis}_{r.features}")

@@ -1,0 +1,124 @@
+"""Settings: model hosts and their models, the store, the remote opt-in, your name; saved to a
+file (environment variables override it)."""
+
+import os
+
+import streamlit as st
+
+from workbench.backends import BackendError
+from workbench.hosts_status import (
+    OLLAMA_HOWTO,
+    SMALL_MODEL,
+    HostStatus,
+    model_rows,
+    probe_hosts,
+    reachable_models,
+)
+from workbench.settings import (
+    ENV_OLLAMA_HOST,
+    SettingsFileError,
+    env_overrides,
+    file_settings,
+    load_settings,
+    parse_hosts,
+    save_settings,
+    settings_path,
+)
+from workbench.settings_form import store_rows
+from workbench.store import Store, StoreError
+
+probe = st.cache_data(ttl=15, show_spinner="Asking the model hosts…")(probe_hosts)
+
+st.title("Settings")
+try:
+    saved = file_settings()
+except SettingsFileError as exc:
+    st.error(str(exc), icon=":material/error:")
+    st.stop()
+path = settings_path()
+st.caption(f"Settings file: `{path}`" + ("" if path.exists() else " (not written yet: defaults)"))
+if overrides := env_overrides():
+    st.info("Environment variables override the settings file while they are set: "
+            + "; ".join(f"`{o.variable}={o.value}` (overrides {o.setting})" for o in overrides)
+            + ". The fields below show and save the file's values.", icon=":material/info:")
+
+st.subheader("Model hosts")
+hosts_text = st.text_input(
+    "Ollama host(s), comma-separated", ", ".join(saved.ollama_hosts), key="settings_hosts",
+    help="A run spreads its conversations over all of them. Forms: http://127.0.0.1:11434, "
+    "localhost, 127.0.0.1:11500.")
+allow_remote = st.checkbox(
+    "Allow model hosts that are not this machine", saved.allow_remote,
+    key="settings_allow_remote")
+st.caption("Off by default, because personas and transcripts are clinical material: they stay "
+           "on this machine. Turn it on only for a server you own and trust (a GPU box on your "
+           "network, a cluster node); every conversation's text is then sent to it.")
+try:
+    hosts = parse_hosts(hosts_text)
+except BackendError as exc:
+    st.error(str(exc), icon=":material/error:")
+    st.stop()
+
+
+def show_hosts(statuses: list[HostStatus]) -> None:
+    """Each host: reachable with its models, or unreachable with what to do."""
+    for status in statuses:
+        if not status.reachable:
+            st.markdown(f":red[:material/cancel: **{status.host}** — unreachable]")
+            st.caption(status.message or OLLAMA_HOWTO)
+            continue
+        st.markdown(f":green[:material/check_circle: **{status.host}** — reachable, "
+                    f"{len(status.models)} model(s)]")
+        if status.models:
+            st.dataframe(model_rows(status), hide_index=True)
+        else:
+            st.caption(f"No model yet: `ollama pull {SMALL_MODEL}` downloads a small one.")
+
+
+statuses = probe(tuple(hosts), allow_remote=allow_remote)
+show_hosts(statuses)
+effective = load_settings()
+if os.environ.get(ENV_OLLAMA_HOST) and effective.ollama_hosts != hosts:
+    st.markdown(f"In effect now, from `{ENV_OLLAMA_HOST}`:")
+    env_statuses = probe(tuple(effective.ollama_hosts), allow_remote=effective.allow_remote)
+    show_hosts(env_statuses)
+    statuses += env_statuses
+if st.button("Check again", key="settings_recheck"):
+    probe.clear()
+    st.rerun()
+
+st.subheader("Defaults")
+specs = [m.spec for m in reachable_models(statuses)]
+current = saved.default_patient_model
+options = ["", *specs, *([current] if current and current not in specs else [])]
+default_model = st.selectbox(
+    "Default patient model", options, options.index(current), key="settings_default_model",
+    accept_new_options=True, format_func=lambda s: s or "(none)",
+    help="Preselected on the Runs and Trainer pages; a spec such as ollama/llama3.2:1b.")
+annotator = st.text_input("Your name (annotator)", saved.annotator, key="settings_annotator",
+                          help="Recorded on your annotations and trainer transcripts.")
+
+st.subheader("Store")
+store_text = st.text_input("Store file", str(saved.store_path), key="settings_store",
+                           help="The SQLite file holding personas, runs, transcripts, "
+                           "annotations and embeddings.")
+in_use = effective.store_path
+try:
+    with Store(in_use) as store:
+        stats = store.stats()
+except StoreError as exc:
+    st.error(str(exc), icon=":material/error:")
+else:
+    st.caption(f"In use now: `{stats.path}`")
+    st.dataframe(store_rows(stats), hide_index=True, key="settings_store_table")
+
+if st.button("Save", key="settings_save", type="primary"):
+    updated = saved.model_validate({
+        **saved.model_dump(), "ollama_hosts": hosts, "allow_remote": allow_remote,
+        "annotator": annotator.strip(), "default_patient_model": (default_model or "").strip(),
+        "store_path": store_text.strip() or saved.store_path,
+    })
+    written = save_settings(updated)
+    st.success(f"Saved to `{written}`. Other pages use the new values from their next run"
+               + (" (environment variables still override some)." if overrides else "."),
+               icon=":material/save:")

@@ -1,0 +1,104 @@
+"""The Clusters page on a small filled store (AppTest; fake vectors cached, so no model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.analysis_embed.conftest import CountingEncoder, fill_store
+from workbench.analysis import embeddings
+from workbench.store import Store
+
+APP = str(Path(__file__).resolve().parents[2] / "workbench" / "app.py")
+PAGE = "../pages/clusters.py"
+
+
+def open_page(monkeypatch: pytest.MonkeyPatch, store_path: Path) -> AppTest:
+    monkeypatch.setenv("WORKBENCH_STORE", str(store_path))
+    monkeypatch.setenv("WORKBENCH_SETTINGS", str(store_path.with_name("settings.json")))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_map_separation_and_keywords_show(monkeypatch, filled) -> None:
+    path, _ = filled
+    at = open_page(monkeypatch, path)
+    assert at.title[0].value == "Clusters"
+    assert any("12 conversations · projection pca" in c.value for c in at.caption)
+    assert at.selectbox(key="clusters_color").value == "axis:confusion"
+    assert len(at.dataframe) == 2  # separation table, keywords
+    at.selectbox(key="clusters_color").set_value("cluster").run()
+    assert not at.exception
+
+
+def test_a_selection_lists_links_to_the_transcripts(monkeypatch, filled) -> None:
+    path, run_id = filled
+    with Store(path) as store:
+        ids = [c.id for c in store.conversations_of_run(run_id)]
+    at = open_page(monkeypatch, path)
+    at.session_state["clusters_map"] = {
+        "selection": {
+            "points": [{"customdata": [ids[4], ids[4]]}, {"customdata": [ids[1], ids[1]]}],
+            "point_indices": [4, 1],
+            "box": [],
+            "lasso": [],
+        }
+    }
+    at.run()
+    assert not at.exception
+    assert any(s.value == "Selected: 2 conversations" for s in at.subheader)
+    links = at.get("page_link")
+    assert [link.proto.query_string for link in links] == [
+        f"conversation={ids[4]}",
+        f"conversation={ids[1]}",
+    ]
+
+
+def test_recoverability_flags_collapsed_levels(monkeypatch, filled) -> None:
+    path, _ = filled
+    at = open_page(monkeypatch, path)
+    at.toggle(key="clusters_recover").set_value(True).run()
+    assert not at.exception
+    shown = [t.value for t in at.text]
+    assert any(line.startswith("confusion (tfidf, n=12): accuracy 1.00") for line in shown)
+    # The fake vectors are random: embeddings cannot tell the levels apart.
+    assert any("collapse into each other" in w.value for w in at.warning)
+
+
+def test_missing_embeddings_offer_the_command_and_load_no_model(
+    monkeypatch, store_path: Path
+) -> None:
+    run_id = fill_store(store_path)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the page loaded a model without being asked")
+
+    monkeypatch.setattr(embeddings, "load_encoder", refuse)
+    at = open_page(monkeypatch, store_path)
+    (warning,) = at.warning
+    assert "100% of the 12 texts" in warning.value
+    assert f"workbench embed --run {run_id}" in warning.value
+    assert at.button(key="clusters_embed")
+
+
+def test_an_empty_store_says_what_to_do(monkeypatch, store_path: Path) -> None:
+    Store(store_path).close()
+    at = open_page(monkeypatch, store_path)
+    assert "No runs yet" in at.info[0].value
+
+
+def test_embed_now_embeds_then_maps(monkeypatch, store_path: Path) -> None:
+    fill_store(store_path)
+    fake = CountingEncoder()
+    monkeypatch.setattr(embeddings, "load_encoder", lambda model=None: fake)
+    at = open_page(monkeypatch, store_path)
+    at.button(key="clusters_embed").click().run()
+    assert not at.exception, at.exception
+    assert fake.texts == 12
+    assert any("12 conversations" in c.value for c in at.caption)

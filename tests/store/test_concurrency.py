@@ -1,0 +1,63 @@
+"""Several processes on one store file: two writers, an annotator and a reader at once."""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+from pathlib import Path
+
+from tests.store import workers
+from workbench.store import ConversationFilter, Store
+
+
+def _drain(q: multiprocessing.Queue) -> list[object]:
+    items = []
+    while True:
+        try:
+            items.append(q.get(timeout=0.2))
+        except queue.Empty:
+            return items
+
+
+def test_concurrent_writers_annotator_and_reader(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.db")  # not created yet: the processes race to create it
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(4)
+    stop = ctx.Event()
+    errors, reads = ctx.Queue(), ctx.Queue()
+    writers = [ctx.Process(target=workers.write_turns, args=(path, name, start, errors))
+               for name in ("alpha", "beta")]
+    annotator = ctx.Process(target=workers.annotate, args=(path, start, errors))
+    reader = ctx.Process(target=workers.read, args=(path, start, stop, errors, reads))
+    processes = [*writers, annotator, reader]
+    for process in processes:
+        process.start()
+    for process in (*writers, annotator):
+        process.join(timeout=120)
+    stop.set()
+    reader.join(timeout=60)
+    problems = _drain(errors)
+    assert problems == []
+    assert [p.exitcode for p in processes] == [0, 0, 0, 0]
+    (reads_done,) = _drain(reads)
+    assert isinstance(reads_done, int) and reads_done >= 5
+
+    with Store(path) as store:
+        stats = store.stats()
+        n = workers.N_CONVERSATIONS
+        assert (stats.runs, stats.conversations) == (2, 2 * n + 1)
+        assert stats.turns == 2 * n * workers.N_TURNS + 1
+        assert stats.annotations == workers.N_ANNOTATIONS
+        assert all(a.status == "submitted" for a in store.annotations(annotator="ana"))
+        for writer in ("alpha", "beta"):
+            page = store.list_conversations(ConversationFilter(levels={"writer": [writer]}))
+            assert page.total == n
+            for summary in page.items:
+                transcript = store.get_transcript(summary.id)
+                assert summary.sample is not None
+                assert [t.text for t in transcript.turns] == [
+                    workers.turn_text(writer, summary.sample, i) for i in range(workers.N_TURNS)
+                ]
+                assert transcript.status == "done"
+            hits = store.search_turns(f"token{writer}", limit=1000)
+            assert len(hits) == n * workers.N_TURNS

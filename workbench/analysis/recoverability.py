@@ -1,0 +1,293 @@
+"""Recoverability: can the intended axis level be read back from what the patient said?
+
+For each axis, a logistic regression predicts the level of every unit from its features, by
+stratified k-fold cross-validation (each unit is predicted by a model that never saw it). Two
+feature sets are compared: the unit's embedding vector, and TF-IDF of its words and word pairs
+(fitted inside each fold, so no vocabulary leaks from the held-out units).
+
+Accuracy is set against chance, the majority-level rate (what always guessing the commonest level
+scores), with a Wilson 95 % interval. When units cluster for reasons other than the axis (several
+conversations of one persona, one profile across levels), even labels shuffled at random are
+predicted somewhat above the majority rate: the classifier learns each cluster's chance excess of
+one label. The permutation test (Ojala & Garriga 2010) accounts for that: the same
+cross-validation is repeated on shuffled labels, and the p-value is the share of shuffles that
+score at least the real accuracy. With ``permutations > 0`` "above chance" means p <= 0.05;
+without, it means the interval's lower bound is above the majority rate. Levels that collapse into each other are flagged: for a
+pair of levels a, b, the pair confusion is the share of the units of a or b predicted as a or b
+that were predicted as the other one, ``(C[a,b] + C[b,a]) / (C[a,a] + C[a,b] + C[b,a] + C[b,b])``
+(0 = told apart, 0.5 = a coin flip between the two); above the threshold (0.4) the pair collapses.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from workbench.analysis.bootstrap import Interval, wilson_interval
+
+Features = Literal["embeddings", "tfidf"]
+COLLAPSE_THRESHOLD = 0.4
+"""Pair confusion above which two levels are flagged as collapsed."""
+DEFAULT_FOLDS = 5
+DEFINITIONS = {
+    "recoverability": "Cross-validated accuracy of a logistic regression predicting an axis's "
+    "intended level from the transcript, against chance (the majority-level "
+    "rate), with a Wilson 95% interval; optionally a permutation test (the same "
+    "cross-validation on shuffled levels) gives a p-value.",
+    "pair_confusion": "Of the units of levels a or b predicted as a or b, the share predicted as "
+    "the other one; above 0.4 the two levels collapse into each other.",
+}
+
+
+class CollapsedPair(BaseModel):
+    """Two levels of an axis that the classifier confuses with each other."""
+
+    model_config = ConfigDict(frozen=True)
+
+    a: str
+    """One level."""
+    b: str
+    """The other level."""
+    confusion: float
+    """Pair confusion (see the module docs): 0.5 is a coin flip between the two."""
+
+
+class AxisRecoverability(BaseModel):
+    """How well one axis's intended level is recovered from one feature set."""
+
+    model_config = ConfigDict(frozen=True)
+
+    axis: str
+    """Axis id."""
+    features: Features
+    """``embeddings`` or ``tfidf``."""
+    n: int
+    """Units with a level on this axis (those of levels with too few units are left out)."""
+    levels: list[str]
+    """Levels, in the order of the confusion matrix's rows and columns."""
+    accuracy: float | None
+    """Cross-validated accuracy (None when the axis could not be tested; see ``note``)."""
+    interval: Interval | None
+    """Wilson interval of the accuracy."""
+    chance: float | None
+    """Majority-level rate: the accuracy of always guessing the commonest level."""
+    above_chance: bool | None
+    """Permutation p <= 0.05 when permutations were run, else the interval's lower bound above
+    ``chance``."""
+    null_accuracy: float | None = None
+    """Mean accuracy over label permutations (None without permutations)."""
+    p_value: float | None = None
+    """Permutation p-value, ``(1 + shuffles scoring >= accuracy) / (1 + shuffles)``."""
+    permutations: int = 0
+    """Label permutations run."""
+    confusion: list[list[int]]
+    """Counts: row = intended level, column = predicted level."""
+    collapsed: list[CollapsedPair]
+    """Level pairs whose pair confusion is above the threshold."""
+    folds: int
+    """Cross-validation folds used."""
+    note: str = ""
+    """Why an axis was not tested, or which levels were left out."""
+
+
+def pair_confusion(confusion: np.ndarray, i: int, j: int) -> float | None:
+    """Share of the units of levels i, j predicted as i or j that were predicted as the other."""
+    inside = confusion[i, i] + confusion[i, j] + confusion[j, i] + confusion[j, j]
+    if inside == 0:
+        return None
+    return float((confusion[i, j] + confusion[j, i]) / inside)
+
+
+def collapsed_pairs(
+    confusion: np.ndarray, levels: Sequence[str], threshold: float = COLLAPSE_THRESHOLD
+) -> list[CollapsedPair]:
+    """Level pairs whose pair confusion exceeds ``threshold``, most confused first."""
+    pairs = []
+    for i in range(len(levels)):
+        for j in range(i + 1, len(levels)):
+            rate = pair_confusion(confusion, i, j)
+            if rate is not None and rate > threshold:
+                pairs.append(CollapsedPair(a=levels[i], b=levels[j], confusion=rate))
+    return sorted(pairs, key=lambda p: -p.confusion)
+
+
+def _classifier(features: Features, seed: int):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    model = LogisticRegression(max_iter=2000, random_state=seed)
+    if features == "embeddings":
+        return model
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True), model)
+
+
+def _predict(features: Features, seed: int, data, y: np.ndarray, splitter) -> np.ndarray:
+    """Out-of-fold predictions of a fresh classifier."""
+    from sklearn.model_selection import cross_val_predict
+    from threadpoolctl import threadpool_limits
+
+    # The fits are small (hundreds of units): BLAS threads only contend with each other, and on
+    # a busy machine make cross-validation several times slower.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return cross_val_predict(_classifier(features, seed), data, y, cv=splitter)
+
+
+def recover_levels(
+    x: np.ndarray | Sequence[str],
+    levels: Sequence[str | None],
+    *,
+    axis: str = "axis",
+    features: Features = "embeddings",
+    folds: int = DEFAULT_FOLDS,
+    seed: int = 0,
+    threshold: float = COLLAPSE_THRESHOLD,
+    permutations: int = 0,
+) -> AxisRecoverability:
+    """Cross-validated recoverability of one axis.
+
+    Args:
+        x: an ``(n, dim)`` array of embeddings, or ``n`` texts when ``features="tfidf"``.
+        levels: intended level per unit (None: no level on this axis; left out).
+        axis: axis id, for the result.
+        features: which feature set ``x`` is.
+        folds: at most this many folds (fewer when the rarest kept level has fewer units).
+        seed: seed of the fold split and the classifier.
+        threshold: pair confusion above which two levels are flagged.
+        permutations: label shuffles for the permutation test (0: none; 19 is the fewest that
+            can reach p <= 0.05, 99 gives a finer p).
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    given = {i: lev for i, lev in enumerate(levels) if lev is not None}
+    counts = Counter(given.values())
+    dropped = sorted(lev for lev, c in counts.items() if c < 2)
+    keep = [i for i, lev in given.items() if counts[lev] >= 2]
+    y = np.array([given[i] for i in keep], dtype=object)
+    names = sorted(set(y))
+    note = f"left out levels with fewer than 2 units: {', '.join(dropped)}. " if dropped else ""
+
+    def untested(reason: str) -> AxisRecoverability:
+        return AxisRecoverability(
+            axis=axis,
+            features=features,
+            n=len(y),
+            levels=names,
+            accuracy=None,
+            interval=None,
+            chance=None,
+            above_chance=None,
+            confusion=[],
+            collapsed=[],
+            folds=0,
+            note=note + reason,
+        )
+
+    if len(names) < 2:
+        return untested("Fewer than 2 levels with at least 2 units: nothing to tell apart.")
+    n_folds = min(folds, min(Counter(y).values()))
+    data: np.ndarray | list[str]
+    if isinstance(x, np.ndarray):
+        data = np.asarray(x)[keep]
+    else:
+        data = [x[i] for i in keep]
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    predicted = _predict(features, seed, data, y, splitter)
+    index = {lev: k for k, lev in enumerate(names)}
+    confusion = np.zeros((len(names), len(names)), dtype=int)
+    for truth, guess in zip(y, predicted, strict=True):
+        confusion[index[truth], index[guess]] += 1
+    correct = int(np.trace(confusion))
+    chance = max(Counter(y).values()) / len(y)
+    accuracy = correct / len(y)
+    interval = wilson_interval(correct, len(y))
+    above = None if interval is None else interval.low > chance
+    null_accuracy = p_value = None
+    if permutations > 0:
+        rng = np.random.default_rng(seed)
+        null = np.array(
+            [
+                np.mean(_predict(features, seed, data, shuffled, splitter) == shuffled)
+                for shuffled in (rng.permutation(y) for _ in range(permutations))
+            ]
+        )
+        null_accuracy = float(null.mean())
+        p_value = float((1 + np.sum(null >= accuracy - 1e-12)) / (1 + permutations))
+        above = p_value <= 0.05
+    return AxisRecoverability(
+        axis=axis,
+        features=features,
+        n=len(y),
+        levels=names,
+        accuracy=accuracy,
+        interval=interval,
+        chance=chance,
+        above_chance=above,
+        null_accuracy=null_accuracy,
+        p_value=p_value,
+        permutations=permutations,
+        confusion=confusion.tolist(),
+        collapsed=collapsed_pairs(confusion, names, threshold),
+        folds=n_folds,
+        note=note.strip(),
+    )
+
+
+def recoverability(
+    levels_by_axis: Mapping[str, Sequence[str | None]],
+    *,
+    embeddings: np.ndarray | None = None,
+    texts: Sequence[str] | None = None,
+    folds: int = DEFAULT_FOLDS,
+    seed: int = 0,
+    threshold: float = COLLAPSE_THRESHOLD,
+    permutations: int = 0,
+) -> list[AxisRecoverability]:
+    """Recoverability of every axis, from embeddings and/or TF-IDF of texts (whichever given).
+
+    Results come axis by axis, embeddings before TF-IDF.
+    """
+    if embeddings is None and texts is None:
+        raise ValueError("give embeddings, texts or both")
+    results = []
+    for axis, levels in sorted(levels_by_axis.items()):
+        for features, x in (("embeddings", embeddings), ("tfidf", texts)):
+            if x is None:
+                continue
+            if len(x) != len(levels):
+                raise ValueError(f"axis {axis!r}: {len(levels)} levels but {len(x)} {features}")
+            results.append(
+                recover_levels(
+                    x,
+                    levels,
+                    axis=axis,
+                    features=features,  # type: ignore[arg-type]
+                    folds=folds,
+                    seed=seed,
+                    threshold=threshold,
+                    permutations=permutations,
+                )
+            )
+    return results
+
+
+def describe(result: AxisRecoverability) -> str:
+    """One line: accuracy, interval, chance, permutation p and the verdict (or why untested)."""
+    head = f"{result.axis} ({result.features}, n={result.n})"
+    if result.accuracy is None or result.interval is None or result.chance is None:
+        return f"{head}: not tested: {result.note}"
+    permuted = (
+        ""
+        if result.p_value is None
+        else f", shuffled levels {result.null_accuracy:.2f}, p={result.p_value:.3f}"
+    )
+    verdict = "above chance" if result.above_chance else "NOT above chance"
+    return (
+        f"{head}: accuracy {result.accuracy:.2f} [{result.interval.low:.2f}, "
+        f"{result.interval.high:.2f}] vs chance {result.chance:.2f}{permuted}: {verdict}"
+    )

@@ -1,0 +1,178 @@
+"""`workbench embed` and `workbench analyze ...`: the command-line twins of the Clusters page.
+
+A thin layer over :mod:`workbench.analysis`. sentence-transformers is imported only when some
+text has no cached embedding; scikit-learn only inside the analysis functions. User errors print
+one line on stderr: exit status 2 for a bad invocation (unknown run, unit or feature set), 1 for
+a problem to fix outside the command (the embedding model cannot be loaded).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+app = typer.Typer(
+    help="Analyses of a run's transcripts (recoverability of the persona axes).",
+    no_args_is_help=True,
+)
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="SQLite store (default: the store_path setting, $WORKBENCH_STORE).",
+        dir_okay=False,
+    ),
+]
+RunOption = Annotated[
+    list[str],
+    typer.Option("--run", "-r", help="Run id (repeat for several runs).", metavar="RUN_ID"),
+]
+UnitOption = Annotated[
+    str,
+    typer.Option(
+        "--unit", help="conversation (a conversation's patient side) or turn (each patient turn)."
+    ),
+]
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model", help="sentence-transformers model (default: all-MiniLM-L6-v2, offline copy)."
+    ),
+]
+
+
+def register(root: typer.Typer) -> None:
+    """Add the top-level `workbench embed` command to the root app."""
+    root.command("embed", no_args_is_help=True)(embed)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _reported_errors() -> Iterator[None]:
+    from workbench.analysis.embeddings import ModelUnavailable
+    from workbench.store import StoreError, UnknownRun
+
+    try:
+        yield
+    except (UnknownRun, ValueError) as exc:
+        _fail(str(exc), 2)
+    except (ModelUnavailable, StoreError) as exc:
+        _fail(str(exc), 1)
+
+
+def _store_path(store: Path | None) -> Path:
+    from workbench.settings import load_settings
+
+    return store or load_settings().store_path
+
+
+def embed(
+    run: RunOption,
+    unit: UnitOption = "conversation",
+    model: ModelOption = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Texts per forward pass.")] = 64,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress bar on stderr.")
+    ] = True,
+    store: StoreOption = None,
+) -> None:
+    """Embed the patient text of runs, caching the vectors in the store.
+
+    Texts already cached for the model are skipped, so a re-run costs nothing.
+
+    Example:  workbench embed --run r-20261126-021530-ab12 --unit turn
+    """
+    from workbench.analysis.corpus import load_units
+    from workbench.analysis.embeddings import embed_texts
+    from workbench.store import Store
+
+    with _reported_errors(), Store(_store_path(store)) as db:
+        units = load_units(db, run, unit)  # type: ignore[arg-type]
+        result = embed_texts(
+            db, units["text"].to_list(), model, batch_size=batch_size, progress=progress
+        )
+    typer.echo(
+        f"{len(units)} {unit}s, {result.n_encoded + result.n_cached} distinct texts: "
+        f"{result.n_encoded} embedded, {result.n_cached} already cached ({result.model})."
+    )
+
+
+@app.command("recoverability", no_args_is_help=True)
+def recoverability_command(
+    run: RunOption,
+    unit: UnitOption = "conversation",
+    model: ModelOption = None,
+    features: Annotated[
+        str, typer.Option(help="Feature sets, comma-separated: embeddings, tfidf.")
+    ] = "embeddings,tfidf",
+    folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds (at most).")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the fold split and classifier.")] = 0,
+    permutations: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Label shuffles for a permutation test (0: none; 19 or more for p <= 0.05). "
+            "Use it when conversations cluster by persona: it accounts for chance structure.",
+        ),
+    ] = 0,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print JSON (a list, one object per axis and feature set)."),
+    ] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress bar while embedding.")
+    ] = True,
+    store: StoreOption = None,
+) -> None:
+    """Can each axis's intended level be recovered from the transcripts?
+
+    Cross-validated logistic regression on embeddings and on TF-IDF: accuracy against chance
+    (the majority-level rate) with a Wilson interval, and levels that collapse into each other.
+
+    Example:  workbench analyze recoverability --run r-20261126-021530-ab12 --json
+    """
+    from workbench.analysis.corpus import levels_by_axis, load_units
+    from workbench.analysis.embeddings import embed_texts
+    from workbench.analysis.recoverability import describe, recoverability
+    from workbench.store import Store
+
+    wanted = {f.strip() for f in features.split(",") if f.strip()}
+    if not wanted or wanted - {"embeddings", "tfidf"}:
+        _fail(f"--features takes embeddings and/or tfidf, got {features!r}", 2)
+    with _reported_errors(), Store(_store_path(store)) as db:
+        units = load_units(db, run, unit)  # type: ignore[arg-type]
+        texts = units["text"].to_list()
+        vectors = (
+            embed_texts(db, texts, model, progress=progress and not as_json).vectors
+            if "embeddings" in wanted
+            else None
+        )
+        results = recoverability(
+            levels_by_axis(units),
+            embeddings=vectors,
+            texts=texts if "tfidf" in wanted else None,
+            folds=folds,
+            seed=seed,
+            permutations=permutations,
+        )
+    if as_json:
+        json.dump([r.model_dump(mode="json") for r in results], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    if not results:
+        typer.echo(f"No axes to test: the {len(units)} {unit}s carry no persona levels.")
+    for r in results:
+        typer.echo(describe(r))
+        for pair in r.collapsed:
+            typer.echo(f"    collapsed: {pair.a} ~ {pair.b} (pair confusion {pair.confusion:.0%})")

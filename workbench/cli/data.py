@@ -1,0 +1,153 @@
+"""`workbench export` and `workbench import ...`: transcripts out and back in, real conversations in.
+
+A thin layer over :mod:`workbench.io`. A malformed file prints one line per problem (file, line or
+row, field) and exits with status 1; a bad invocation (unknown run, bad --map, unknown format)
+exits with status 2. A failed import writes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+import_app = typer.Typer(
+    help="Import exported transcripts, or real conversations as a reference corpus.",
+    no_args_is_help=True,
+)
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option("--store", help="SQLite store (default: the store_path setting, $WORKBENCH_STORE).",
+                 dir_okay=False),
+]
+
+
+class ExportFormat(enum.StrEnum):
+    """File formats of `workbench export`."""
+
+    jsonl = "jsonl"
+    csv = "csv"
+    parquet = "parquet"
+
+
+class ReferenceFormat(enum.StrEnum):
+    """File formats of `workbench import reference`."""
+
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+def register(root: typer.Typer) -> None:
+    """Add `workbench export` and the `workbench import` group to the root app."""
+    root.command("export", no_args_is_help=True)(export)
+    root.add_typer(import_app, name="import")
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    first, *rest = message.splitlines() or [""]
+    typer.echo(f"error: {first}", err=True)
+    for line in rest:
+        typer.echo(line, err=True)
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _reported_errors() -> Iterator[None]:
+    """The errors a user can cause, as lines on stderr and an exit status."""
+    from workbench.io import ImportFileError
+    from workbench.store import StoreError, UnknownRun
+
+    try:
+        yield
+    except UnknownRun as exc:
+        _fail(str(exc), 2)
+    except (ImportFileError, StoreError) as exc:
+        _fail(str(exc), 1)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+
+
+def _store_path(store: Path | None) -> Path:
+    from workbench.settings import load_settings
+
+    return store or load_settings().store_path
+
+
+def export(
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="jsonl, csv or parquet.")],
+    out: Annotated[Path, typer.Option("--out", help="File to write.", dir_okay=False)],
+    run: Annotated[list[str] | None, typer.Option(
+        "--run", help="Only this run (repeat for several; default: every conversation).",
+        metavar="RUN_ID")] = None,
+    source: Annotated[list[str] | None, typer.Option(
+        "--source", help="Only this source: simulated or reference:<corpus> (repeatable).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Export transcripts with their annotations, persona and metadata.
+
+    JSONL holds one conversation per line in the OpenAI chat shape from the patient's point of
+    view (system = patient prompt, user = clinician, assistant = patient; each message also says
+    its speaker). CSV and Parquet hold one row per turn.
+    """
+    from workbench.io import export_transcripts
+    from workbench.store import Store
+
+    with _reported_errors(), Store(_store_path(store)) as db:
+        count = export_transcripts(db, out, fmt.value, runs=run or [], sources=source or [])
+    typer.echo(f"Exported {count} conversations to {out} ({fmt.value}).")
+
+
+@import_app.command("transcripts", no_args_is_help=True)
+def import_transcripts(
+    path: Annotated[Path, typer.Argument(help="A file written by `workbench export`.",
+                                         dir_okay=False)],
+    fmt: Annotated[ExportFormat | None, typer.Option(
+        "--format", help="jsonl, csv or parquet (default: from the suffix).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Import an exported file back: the same conversations, turns, annotations and persona."""
+    from workbench.io import import_transcripts as run_import
+    from workbench.store import Store
+
+    with _reported_errors(), Store(_store_path(store)) as db:
+        summary = run_import(db, path, fmt.value if fmt else None)
+    typer.echo(f"Imported {summary.conversations} conversations, {summary.turns} turns and "
+               f"{summary.annotations} annotation values from {path}.")
+
+
+@import_app.command("reference", no_args_is_help=True)
+def import_reference(
+    path: Annotated[Path, typer.Argument(help="JSONL (one conversation per line, with "
+                                         "utterances) or CSV (conversation, speaker, text).",
+                                         dir_okay=False)],
+    name: Annotated[str, typer.Option("--name", help="Corpus name (letters, digits, _ . -).")],
+    speaker_map: Annotated[list[str] | None, typer.Option(
+        "--map", help="Map a speaker label to a side: LABEL=patient or LABEL=clinician "
+        "(repeatable).", metavar="LABEL=SIDE")] = None,
+    description: Annotated[str, typer.Option(help="What the corpus is.")] = "",
+    licence: Annotated[str, typer.Option(help="Licence and attribution.")] = "",
+    fmt: Annotated[ReferenceFormat | None, typer.Option(
+        "--format", help="jsonl or csv (default: from the suffix).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Import real conversations as a named reference corpus (all or nothing).
+
+    doctor, clinician, counsellor, counselor and therapist are the clinician; patient and client
+    the patient. Any other label must be mapped with --map, or the import stops and lists them.
+    """
+    from workbench.io import import_reference as run_import
+    from workbench.io import parse_speaker_map
+    from workbench.store import Store
+
+    with _reported_errors():
+        mapping = parse_speaker_map(speaker_map or [])
+        with Store(_store_path(store)) as db:
+            summary = run_import(db, path, name, mapping, description=description,
+                                 licence=licence, fmt=fmt.value if fmt else None)
+    typer.echo(f"Imported {summary.conversations} conversations ({summary.turns} turns) from "
+               f"{path} as reference corpus {name!r} (source reference:{name}).")

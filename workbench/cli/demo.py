@@ -1,0 +1,69 @@
+"""`workbench demo`: a small real run, so that a newcomer has transcripts on every page.
+
+Six varied personas × 1 sample with the smallest chat model the configured Ollama offers, as
+patient and clinician (see ``workbench.demo``). Without a model server it prints how to get one and
+exits 1: the demo never shows text that a model did not write.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from workbench.cli.runs import StoreOption
+
+
+def demo(
+    model: Annotated[str | None, typer.Option(
+        "--model", help="Use this model (e.g. ollama/llama3.2:1b) instead of the smallest one "
+        "installed.", metavar="SPEC")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Start without asking.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Run six varied personas × 1 sample with the smallest model your Ollama offers.
+
+    The patient and the clinician are both played by that model; the conversations go to the
+    store like any run's (`workbench runs list`, the app's Transcripts page). Exit status 1 when
+    no model server answers (the message says how to install and start Ollama).
+    """
+    from workbench.backends import BackendError
+    from workbench.demo import DemoUnavailable, demo_config
+    from workbench.hosts_status import probe_hosts
+    from workbench.launch import plan_checked_run
+    from workbench.library import Library, LibraryError
+    from workbench.settings import load_settings
+    from workbench.simulate import PlanError
+    from workbench.store import Store, StoreError
+
+    settings = load_settings()
+    store_path = Path(store or settings.store_path)
+    statuses = probe_hosts(settings.ollama_hosts, allow_remote=settings.allow_remote)
+    library = Library(settings.personas_dir)
+    try:
+        plan = demo_config(library.personas(), statuses, model=model,
+                           allow_remote=settings.allow_remote)
+    except (DemoUnavailable, LibraryError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    config = plan.config
+    typer.echo(f"Demo: {len(config.personas)} personas × 1 sample, at most {config.max_turns} "
+               f"turns each, on {', '.join(config.hosts)}.")
+    typer.echo(f"Model (patient and clinician): {plan.model_reason}.")
+    typer.echo("Personas: " + ", ".join(config.personas))
+    if not yes and not typer.confirm("Start it?", default=True):
+        typer.echo("Not started.")
+        raise typer.Exit(0)
+    try:
+        with Store(store_path) as db:
+            record = plan_checked_run(db, library, config, name=plan.name)
+    except (PlanError, LibraryError, BackendError, StoreError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+    from workbench.cli import runs
+
+    runs.run(run_id=record.id, store=store_path)  # progress bar and summary; exit 1 unless done
+    typer.echo("Read the transcripts in the app (`streamlit run workbench/app.py`, Transcripts "
+               f"page) or with `workbench runs show {record.id}`.")

@@ -1,0 +1,200 @@
+"""What the configured model hosts offer: reachability and models, for the app and the demo.
+
+Every probe goes through ``workbench.backends`` (the loopback guard, the official client and its
+error messages); nothing here imports streamlit. A probe never raises for a user's problem (a host
+down, refused or answering oddly): it returns a ``HostStatus`` whose ``message`` says what to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from workbench.backends import BackendError, BackendUnreachable, normalize_host
+
+PROBE_TIMEOUT_S = 5.0
+"""Seconds a host may take to list its models before it counts as unreachable."""
+
+SMALL_MODEL = "llama3.2:1b"
+"""The model the how-to suggests pulling."""
+
+OLLAMA_HOWTO = (
+    "Install Ollama from https://ollama.com, start it with `ollama serve`, and pull a small "
+    f"model: `ollama pull {SMALL_MODEL}`. If it runs elsewhere, set the host on the Settings page "
+    "(or OLLAMA_HOST)."
+)
+"""How to get a model server, in one paragraph (the banner, the Settings page, the demo)."""
+
+
+class ModelInfo(BaseModel):
+    """One model a host offers, as ``/api/tags`` describes it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    """Ollama's name, e.g. ``llama3.2:1b``."""
+    size_bytes: int | None = None
+    """Size on disk, when the server reports it."""
+    parameter_size: str | None = None
+    """Ollama's parameter size label, e.g. ``1.2B`` or ``494.03M``."""
+    family: str | None = None
+    """Model family, e.g. ``llama``; embedding models are ``bert`` families."""
+
+    @property
+    def spec(self) -> str:
+        """The backend spec, e.g. ``ollama/llama3.2:1b``."""
+        return f"ollama/{self.name}"
+
+    @property
+    def is_embedding(self) -> bool:
+        """Whether the model only embeds (it cannot hold a conversation)."""
+        return "embed" in self.name.lower() or "bert" in (self.family or "").lower()
+
+
+class HostStatus(BaseModel):
+    """The result of probing one host."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str
+    """The host as normalised (``http://127.0.0.1:11434``)."""
+    reachable: bool
+    """Whether the host answered a model listing."""
+    models: tuple[ModelInfo, ...] = ()
+    """Its models, sorted by name (empty when unreachable)."""
+    message: str | None = None
+    """Why the host cannot be used, and what to do; None when it is fine."""
+
+
+def probe_hosts(hosts: Sequence[str], *, allow_remote: bool,
+                timeout_s: float = PROBE_TIMEOUT_S) -> list[HostStatus]:
+    """Probe every host at once (from synchronous code, such as a page or a command).
+
+    Args:
+        hosts: Ollama host URLs or ``host:port`` strings.
+        allow_remote: Whether hosts that are not this machine may be contacted at all.
+        timeout_s: Longest wait for each host.
+    """
+    async def probe_all() -> list[HostStatus]:
+        return list(await asyncio.gather(
+            *(probe_host(h, allow_remote=allow_remote, timeout_s=timeout_s) for h in hosts)))
+
+    return asyncio.run(probe_all())
+
+
+async def probe_host(host: str, *, allow_remote: bool,
+                     timeout_s: float = PROBE_TIMEOUT_S) -> HostStatus:
+    """List one host's models through the Ollama backend; a failure becomes the status message."""
+    from workbench.backends import OllamaBackend
+
+    try:
+        host = normalize_host(host)
+        # The model name is irrelevant to a listing; the constructor applies the loopback guard.
+        backend = OllamaBackend("probe", host, allow_remote=allow_remote)
+    except BackendError as exc:
+        return HostStatus(host=host, reachable=False, message=exc.message)
+    try:
+        async with asyncio.timeout(timeout_s):
+            names = await backend.list_models()
+    except TimeoutError:
+        return HostStatus(host=host, reachable=False,
+                          message=f"No answer from {host} within {timeout_s:g} s. {OLLAMA_HOWTO}")
+    except BackendUnreachable:
+        # Re-made without the placeholder model name the listing was made for.
+        return HostStatus(host=host, reachable=False, message=BackendUnreachable(host).message)
+    except BackendError as exc:
+        return HostStatus(host=host, reachable=False, message=exc.message)
+    finally:
+        await backend.aclose()
+    details = await _model_details(host, timeout_s)
+    models = tuple(details.get(n, ModelInfo(name=n)) for n in sorted(names))
+    return HostStatus(host=host, reachable=True, models=models)
+
+
+async def _model_details(host: str, timeout_s: float) -> dict[str, ModelInfo]:
+    """Sizes and families from ``/api/tags`` (``OllamaBackend.list_models`` gives names only).
+
+    Best effort: the host just answered a listing, and a model without details still works.
+    """
+    import httpx
+    import ollama
+
+    client = ollama.AsyncClient(host)
+    try:
+        async with asyncio.timeout(timeout_s):
+            response = await client.list()
+    except (TimeoutError, ConnectionError, httpx.HTTPError, ollama.ResponseError, ValueError):
+        return {}
+    finally:
+        await client.close()
+    out = {}
+    for m in response.models:
+        if m.model:
+            details = m.details
+            out[m.model] = ModelInfo(
+                name=m.model, size_bytes=m.size,
+                parameter_size=details.parameter_size if details else None,
+                family=details.family if details else None)
+    return out
+
+
+def reachable_models(statuses: Sequence[HostStatus]) -> list[ModelInfo]:
+    """Chat models offered by any reachable host, one entry per name, sorted by name."""
+    seen: dict[str, ModelInfo] = {}
+    for status in statuses:
+        for model in status.models:
+            if not model.is_embedding:
+                seen.setdefault(model.name, model)
+    return [seen[name] for name in sorted(seen)]
+
+
+def ollama_banner(statuses: Sequence[HostStatus]) -> str | None:
+    """The newcomer's how-to when no host can serve a conversation; None when one can."""
+    if any(s.reachable and reachable_models([s]) for s in statuses):
+        return None
+    if any(s.reachable for s in statuses):
+        hosts = ", ".join(s.host for s in statuses if s.reachable)
+        return (f"Ollama answers at {hosts} but has no chat model yet. Pull a small one: "
+                f"`ollama pull {SMALL_MODEL}`, then reload this page.")
+    where = ", ".join(s.host for s in statuses) or "no host configured"
+    return f"No model server is reachable ({where}). {OLLAMA_HOWTO}"
+
+
+_PARAMS = re.compile(r"(\d+(?:\.\d+)?)\s*([KMBT])", re.IGNORECASE)
+_NAME_PARAMS = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)([mb])(?![A-Za-z])", re.IGNORECASE)
+_SCALE = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
+
+
+def parameter_count(label: str | None) -> float | None:
+    """``"1.2B"`` → 1.2e9, ``"494.03M"`` → 4.9403e8; None when the label says no number."""
+    match = _PARAMS.fullmatch((label or "").strip())
+    return float(match[1]) * _SCALE[match[2].upper()] if match else None
+
+
+def parameter_count_from_name(name: str) -> float | None:
+    """A guess from the name's tag: ``qwen2.5:0.5b`` → 5e8, ``llama3.2:1b`` → 1e9, else None."""
+    tag = name.rpartition(":")[2] if ":" in name else name
+    match = _NAME_PARAMS.search(tag)
+    return float(match[1]) * _SCALE[match[2].upper()] if match else None
+
+
+def human_size(n_bytes: int | None) -> str:
+    """``1_300_000_000`` → ``1.3 GB``; ``—`` when unknown."""
+    if n_bytes is None:
+        return "—"
+    size = float(n_bytes)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} TB"
+
+
+def model_rows(status: HostStatus) -> list[dict[str, str]]:
+    """One table row per model of a host: name, parameters, size on disk, family."""
+    return [{"model": m.name, "parameters": m.parameter_size or "?",
+             "size": human_size(m.size_bytes), "family": m.family or ""}
+            for m in status.models]

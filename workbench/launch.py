@@ -1,0 +1,257 @@
+"""Runs started from the app: plan in the store, execute in a detached process, read progress.
+
+A Streamlit script re-executes on every click, so a run cannot live inside it. The Runs page
+plans the run here (every check first, so a mistake leaves the store unchanged), then starts
+``python -m workbench run <run-id>`` in its own session: closing the tab, or even stopping the
+app, does not stop the run. The process writes its output to ``<store>.runs/<run-id>.log`` and
+its pid to ``<run-id>.pid`` beside it; the page follows the run by reading the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, NamedTuple
+
+from pydantic import BaseModel, ConfigDict
+
+from workbench.settings import ENV_OLLAMA_HOST, ENV_STORE, PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from workbench.library import Library
+    from workbench.simulate import RunConfig
+    from workbench.store import Store
+    from workbench.store.records import RunRecord
+
+ACTIVE_STATUSES = ("pending", "running")
+"""Run statuses that still have work to do."""
+
+ProcessState = Literal["alive", "gone", "unknown"]
+"""``unknown``: the run was not started from the app (e.g. in a terminal)."""
+
+
+class LaunchedRun(NamedTuple):
+    """A run process started by ``launch_run``."""
+
+    run_id: str
+    pid: int
+    """The process (and its session's) id."""
+    log_path: Path
+    """Where its output goes."""
+
+
+class RunView(BaseModel):
+    """One run as the Runs page shows it: its record, its progress and its process."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    """Run id."""
+    name: str
+    """The run's name."""
+    status: str
+    """pending, running, done, failed or cancelled."""
+    patient_model: str
+    """Patient backend spec."""
+    clinician: str
+    """Clinician spec."""
+    created_at: datetime
+    """When the run was planned (UTC)."""
+    total: int
+    """Conversations in the run."""
+    done: int
+    """Conversations done."""
+    failed: int
+    """Conversations failed."""
+    cancelled: int
+    """Conversations cancelled."""
+    turns: int
+    """Turns stored so far."""
+    cancel_requested: bool
+    """Someone asked the run to stop."""
+    process: ProcessState
+    """Whether the process the app started for it lives."""
+
+    @property
+    def fraction(self) -> float:
+        """Share of conversations finished, 0..1."""
+        finished = self.done + self.failed + self.cancelled
+        return finished / self.total if self.total else 0.0
+
+    @property
+    def label(self) -> str:
+        """E.g. ``pilot (r-…): 3/6 done · 1 failed · 42 turns``."""
+        parts = [f"{self.done}/{self.total} done"]
+        parts += [f"{self.failed} failed"] if self.failed else []
+        parts += [f"{self.cancelled} cancelled"] if self.cancelled else []
+        parts.append(f"{self.turns} turns")
+        stopping = " · stopping…" if self.cancel_requested and self.status == "running" else ""
+        return f"{self.name} ({self.id}): " + " · ".join(parts) + stopping
+
+    @property
+    def active(self) -> bool:
+        """Still pending or running."""
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def stalled(self) -> bool:
+        """Unfinished, but the process the app started for it has died."""
+        return self.active and self.process == "gone"
+
+
+def plan_checked_run(store: Store, library: Library, config: RunConfig, *,
+                     name: str | None = None) -> RunRecord:
+    """Check a run completely, then write it and its pending conversations.
+
+    The same checks as ``workbench run``: the personas exist, level overrides and a scripted
+    clinician fit them, and both sides' servers answer and have the models.
+
+    Raises:
+        PlanError, LibraryLookupError, LibraryError, BackendError: what is wrong, and what to do;
+            the store is unchanged.
+    """
+    from workbench.simulate import (
+        check_clinician,
+        check_levels,
+        plan_run,
+        preflight,
+        select_personas,
+    )
+
+    select_personas(library, config.personas)  # unknown ids: a message with close matches
+    check_levels(library, config.levels, config.personas)
+    check_clinician(library, config.clinician, config.personas)
+    asyncio.run(preflight(config, script_loader=library.load_script))
+    return plan_run(store, library, config, name=name or None)
+
+
+def plan_and_launch(store_path: Path, library: Library, config: RunConfig, *,
+                    name: str | None = None) -> LaunchedRun:
+    """``plan_checked_run`` in the store at ``store_path``, then ``launch_run`` it detached.
+
+    Raises:
+        The errors of ``plan_checked_run``; nothing is written or started then.
+    """
+    from workbench.store import Store
+
+    with Store(store_path) as store:
+        record = plan_checked_run(store, library, config, name=name)
+    return launch_run(store_path, record.id, hosts=config.hosts)
+
+
+def runs_dir(store_path: Path) -> Path:
+    """Where the app keeps run logs and pids: ``<store>.runs/`` beside the store file."""
+    store_path = Path(store_path).expanduser().resolve()
+    return store_path.with_name(store_path.name + ".runs")
+
+
+def log_path(store_path: Path, run_id: str) -> Path:
+    """The run process's output (stdout and stderr)."""
+    return runs_dir(store_path) / f"{run_id}.log"
+
+
+def launch_run(store_path: Path, run_id: str, *, hosts: Sequence[str] = (),
+               resume: bool = False, retry_failed: bool = False) -> LaunchedRun:
+    """Start ``python -m workbench run <run-id>`` (or ``--resume``) detached from this process.
+
+    The child runs in a new session (no signal from the app's terminal or process group reaches
+    it) with stdin closed and its output appended to the run's log. ``WORKBENCH_STORE`` and
+    ``OLLAMA_HOST`` are set in its environment, so it finds the same store and hosts whatever its
+    working directory. A daemon thread waits for it, so a finished run leaves no zombie behind
+    while the app lives.
+
+    Args:
+        store_path: The store holding the planned run.
+        run_id: The run.
+        hosts: Ollama hosts for ``OLLAMA_HOST`` (default: leave the environment's).
+        resume: Continue an interrupted or cancelled run instead of starting it.
+        retry_failed: With ``resume``: try failed conversations again too.
+    """
+    store_path = Path(store_path).expanduser().resolve()
+    folder = runs_dir(store_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    log = log_path(store_path, run_id)
+    command = [sys.executable, "-m", "workbench", "run", "--no-progress", "--store",
+               str(store_path)]
+    command += ["--resume", run_id] if resume else [run_id]
+    command += ["--retry-failed"] if retry_failed else []
+    env = {**os.environ, ENV_STORE: str(store_path), "PYTHONUNBUFFERED": "1"}
+    if hosts:
+        env[ENV_OLLAMA_HOST] = ",".join(hosts)
+    with log.open("a") as out:
+        out.write(f"[{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC] python {' '.join(command[1:])}\n")
+        out.flush()
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
+            cwd=PROJECT_ROOT, start_new_session=True, close_fds=True,
+        )
+    (folder / f"{run_id}.pid").write_text(f"{process.pid}\n")
+    threading.Thread(target=process.wait, name=f"reap-{run_id}", daemon=True).start()
+    return LaunchedRun(run_id, process.pid, log)
+
+
+def process_state(store_path: Path, run_id: str) -> ProcessState:
+    """Whether the process the app started for a run still lives."""
+    pid_file = runs_dir(store_path) / f"{run_id}.pid"
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return "unknown"
+    proc = Path(f"/proc/{pid}")
+    if proc.exists():  # Linux: also rule out a zombie and a recycled pid
+        try:
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except (OSError, IndexError):
+            return "gone"
+        return "alive" if state != "Z" and run_id in cmdline else "gone"
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "gone"
+    except PermissionError:
+        pass  # it exists, under another user
+    return "alive"
+
+
+def read_log_tail(store_path: Path, run_id: str, lines: int = 15) -> str | None:
+    """The last lines of a run's log, or None when the app did not start it."""
+    path = log_path(store_path, run_id)
+    if not path.exists():
+        return None
+    with path.open("rb") as f:
+        f.seek(max(0, path.stat().st_size - 16_384))
+        text = f.read().decode(errors="replace")
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def run_views(store: Store, *, limit: int = 50) -> list[RunView]:
+    """The newest runs with their progress (one query per run; ``limit`` bounds them)."""
+    views = []
+    for record in store.list_runs()[:limit]:
+        progress = store.run_progress(record.id)
+        counts = progress.counts
+        views.append(RunView(
+            id=record.id, name=record.name, status=record.status,
+            patient_model=record.patient_model, clinician=record.clinician,
+            created_at=record.created_at, total=progress.total_conversations,
+            done=counts.get("done", 0), failed=counts.get("failed", 0),
+            cancelled=counts.get("cancelled", 0), turns=progress.total_turns,
+            cancel_requested=record.cancel_requested,
+            process=process_state(store.path, record.id),
+        ))
+    return views
+
+
+def run_rows(views: Sequence[RunView]) -> list[dict[str, object]]:
+    """The past-runs table: one row per run."""
+    return [{"run": v.id, "name": v.name, "status": v.status,
+             "created": f"{v.created_at:%Y-%m-%d %H:%M}", "conversations": v.total,
+             "done": v.done, "failed": v.failed, "cancelled": v.cancelled, "turns": v.turns,
+             "patient": v.patient_model, "clinician": v.clinician} for v in views]

@@ -1,0 +1,49 @@
+"""Simulation: the conversation loop and the run engine (async, concurrent, resumable).
+
+    from workbench.simulate import RunConfig, plan_run, execute_run
+    run = plan_run(store, library, RunConfig(personas=[...], patient_model=..., clinician=...))
+    summary = await execute_run(store.path, run.id)
+
+Importing this package loads no model SDK (the backends import theirs on first use).
+"""
+
+from workbench.simulate.conversation import Conversation, ConversationPlan, EndedBy, Outcome
+from workbench.simulate.engine import (
+    ExecutionProgress,
+    RetryPolicy,
+    RunAborted,
+    RunSummary,
+    execute_run,
+    preflight,
+    resume_run,
+)
+from workbench.simulate.plan import (
+    PlanError,
+    RunConfig,
+    check_clinician,
+    check_levels,
+    parse_levels,
+    plan_run,
+    select_personas,
+)
+
+__all__ = [
+    "Conversation",
+    "ConversationPlan",
+    "EndedBy",
+    "ExecutionProgress",
+    "Outcome",
+    "PlanError",
+    "RetryPolicy",
+    "RunAborted",
+    "RunConfig",
+    "RunSummary",
+    "check_clinician",
+    "check_levels",
+    "execute_run",
+    "parse_levels",
+    "plan_run",
+    "preflight",
+    "resume_run",
+    "select_personas",
+]

@@ -1,0 +1,382 @@
+"""The run engine: many conversations at once over one or more hosts, resumable and cancellable.
+
+- **Concurrency**: each model server gets a semaphore of ``concurrency`` slots held per call (not
+  per conversation), so a slot never idles while a conversation commits a turn. Conversations are
+  admitted two per slot and spread over the hosts (fewest active first); each stays on its host so
+  the server can reuse its cached prompt between turns.
+- **Writes**: every turn goes to one ``StoreWriter`` thread as soon as it exists and is committed
+  on its own; the event loop never waits on SQLite.
+- **Faults**: transient errors (5xx, timeouts, malformed or dropped replies) are retried with
+  exponential backoff and full jitter; a conversation that still fails is marked ``failed`` with
+  the reason and the run goes on. Permanent errors (server unreachable, model missing, remote host
+  refused) abort the run with the backend's message; unfinished conversations stay resumable.
+- **Cancel**: the writer polls the run's cancel flag; in-flight conversations are interrupted and,
+  with those never started, marked ``cancelled``. The store cannot clear the flag yet, so a
+  resumed run ignores the flag that stopped it, and a second cancel during a resume goes unseen.
+- **Resume**: ``resume_run`` continues every unfinished conversation (pending, running and
+  cancelled; failed ones too with ``retry_failed``) from its last committed turn. Conversations
+  are replayed from the store, so no turn is produced twice or skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from workbench.backends import BackendError, ScriptedBackend, ScriptLoader, check_backend
+from workbench.domain.transcript import ConversationStatus, Transcript, Turn
+from workbench.simulate.calls import (
+    PERMANENT_ERRORS,
+    CallGate,
+    ConversationFailed,
+    Lane,
+    RetryPolicy,
+    close_lanes,
+    make_lanes,
+)
+from workbench.simulate.conversation import Conversation, ConversationPlan
+from workbench.simulate.plan import RunConfig
+from workbench.simulate.writer import StoreWriter, load_run, set_run_status, settle_status
+from workbench.store import StoreError
+
+__all__ = [
+    "ExecutionProgress",
+    "RetryPolicy",
+    "RunAborted",
+    "RunSummary",
+    "execute_run",
+    "preflight",
+    "resume_run",
+]
+
+
+class RunAborted(Exception):
+    """The run stopped early on a permanent error; the message says what to do."""
+
+
+@dataclass
+class ExecutionProgress:
+    """How far this execution of a run has got, as reported to ``on_progress``.
+
+    Counts only the conversations this execution handles (a resume skips finished ones); the
+    store's ``run_progress`` has the whole run.
+    """
+
+    total: int
+    """Conversations this execution handles."""
+    done: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    turns: int = 0
+    """Turns produced by this execution."""
+
+    @property
+    def finished(self) -> int:
+        """Conversations that reached a final state."""
+        return self.done + self.failed + self.cancelled
+
+
+class RunSummary(NamedTuple):
+    """What an execution did."""
+
+    run_id: str
+    status: str
+    """Final run status: done, failed or cancelled."""
+    progress: ExecutionProgress
+    message: str | None
+    """Why the run failed, if it did."""
+    elapsed_s: float
+    """From the start of ``execute_run`` to the last write committed."""
+    generating_s: float | None
+    """From the first model call to the last turn committed (None when nothing was called)."""
+
+
+ProgressCallback = Callable[[ExecutionProgress], None]
+
+
+async def preflight(
+    config: RunConfig,
+    *,
+    hosts: Sequence[str] | None = None,
+    allow_remote: bool | None = None,
+    script_loader: ScriptLoader | None = None,
+) -> None:
+    """Check that both sides' servers are reachable and have their models (or the script loads).
+
+    Raises:
+        BackendError: The first problem, with what to do (``ollama serve``, ``ollama pull``...).
+    """
+    targets = list(hosts or config.hosts) or None
+    remote = config.allow_remote if allow_remote is None else allow_remote
+    for spec in dict.fromkeys((config.patient_model, config.clinician)):
+        await check_backend(spec, hosts=targets, allow_remote=remote, script_loader=script_loader)
+
+
+async def execute_run(
+    store_path: str | Path,
+    run_id: str,
+    *,
+    on_progress: ProgressCallback | None = None,
+    hosts: Sequence[str] | None = None,
+    allow_remote: bool | None = None,
+    resume: bool = False,
+    retry_failed: bool = False,
+    retry: RetryPolicy | None = None,
+    script_loader: ScriptLoader | None = None,
+    poll_s: float = 0.5,
+) -> RunSummary:
+    """Execute a planned run's unfinished conversations.
+
+    Args:
+        store_path: The SQLite store holding the run.
+        run_id: The run, as planned by ``plan_run``.
+        on_progress: Called on the event loop after every turn and every finished conversation.
+        hosts: Override the run's hosts.
+        allow_remote: Override the run's remote-host opt-in (None: as planned).
+        resume: Also continue cancelled conversations, and ignore the cancel flag that stopped
+            the run (a new cancel request during the resume is not seen: see the module notes).
+        retry_failed: Also continue failed (and cancelled) conversations.
+        retry: Retry policy for transient faults (default: ``RetryPolicy()``).
+        script_loader: Loads a ``scripted/`` clinician's questions when the run has none stored
+            (runs planned by ``plan_run`` store them).
+        poll_s: Seconds between polls of the cancel flag.
+
+    Raises:
+        UnknownRun: No such run (a ``KeyError``).
+        RunAborted: A permanent error (unreachable server, missing model, refused host); the run
+            is marked failed with the same message and stays resumable.
+    """
+    started = time.perf_counter()
+    statuses: list[ConversationStatus] = ["pending", "running"]
+    statuses += ["cancelled"] if resume or retry_failed else []
+    statuses += ["failed"] if retry_failed else []
+    config, todo, flagged = await asyncio.to_thread(load_run, store_path, run_id, statuses)
+    if config.script is not None:  # the questions as planned, whatever the library says now
+        script_loader = _planned_script(config.script)
+    execution = _Execution(store_path, run_id, config, todo, on_progress=on_progress,
+                           hosts=hosts, allow_remote=allow_remote, retry=retry or RetryPolicy(),
+                           script_loader=script_loader, poll_s=poll_s,
+                           # A resume overrides an earlier cancel; a fresh start honours it.
+                           ignore_cancel_flag=resume and flagged)
+    return await execution.run(started)
+
+
+async def resume_run(store_path: str | Path, run_id: str, **kwargs: Any) -> RunSummary:
+    """Continue an interrupted or cancelled run (see ``execute_run`` for the arguments)."""
+    return await execute_run(store_path, run_id, resume=True, **kwargs)
+
+
+def _planned_script(questions: list[str]) -> ScriptLoader:
+    return lambda name: questions
+
+
+class _Execution:
+    """One execution of a run: the state shared by its conversation tasks."""
+
+    def __init__(self, store_path: str | Path, run_id: str, config: RunConfig,
+                 todo: list[Transcript], *, on_progress: ProgressCallback | None,
+                 hosts: Sequence[str] | None, allow_remote: bool | None, retry: RetryPolicy,
+                 script_loader: ScriptLoader | None, poll_s: float,
+                 ignore_cancel_flag: bool) -> None:
+        self.store_path, self.run_id, self.config, self.todo = store_path, run_id, config, todo
+        self.hosts = list(hosts or config.hosts)
+        self.allow_remote = config.allow_remote if allow_remote is None else allow_remote
+        self.script_loader, self.poll_s = script_loader, poll_s
+        self.ignore_cancel_flag = ignore_cancel_flag
+        self.on_progress = on_progress
+        self.progress = ExecutionProgress(total=len(todo))
+        self.gate = CallGate(config.concurrency, retry)
+        self.lanes: list[Lane] = []
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.started: set[str] = set()
+        self.cancelled = False
+        self.abort_error: BaseException | None = None
+        self.launcher: asyncio.Task[None] | None = None
+
+    # -- the whole run ------------------------------------------------------------------------
+    async def run(self, started: float) -> RunSummary:
+        if not self.todo:
+            return await self._finish_without_work(started)
+        try:
+            await preflight(self.config, hosts=self.hosts, allow_remote=self.allow_remote,
+                            script_loader=self.script_loader)
+        except BackendError as exc:  # unreachable, model missing, host refused, bad script
+            await asyncio.to_thread(set_run_status, self.store_path, self.run_id, "failed")
+            raise RunAborted(exc.message) from exc
+        self.lanes = make_lanes(self.config.patient_model, self.config.clinician, self.hosts,
+                                allow_remote=self.allow_remote, script_loader=self.script_loader)
+        loop = asyncio.get_running_loop()
+        self.writer = StoreWriter(self.store_path, self.run_id, loop=loop,
+                                  on_cancel=self.cancel, on_error=self._abort,
+                                  poll_s=self.poll_s, ignore_set_flag=self.ignore_cancel_flag)
+        await self.writer.start()
+        self.writer.set_run_status("running")
+        try:
+            self.launcher = asyncio.create_task(self._launch_all())
+            await asyncio.wait([self.launcher])
+            while self.tasks:
+                await asyncio.wait(set(self.tasks))
+        except asyncio.CancelledError:  # Ctrl-C or the caller gave up: stop like a cancel
+            self.cancel()
+            while self.tasks:
+                await asyncio.wait(set(self.tasks))
+            await self._finalize(started)
+            raise
+        finally:
+            await close_lanes(self.lanes)
+        summary = await self._finalize(started)
+        error = self.abort_error or self.writer.error
+        if isinstance(error, BackendError | StoreError):
+            raise RunAborted(summary.message) from error
+        if error is not None:
+            raise error  # a bug, not a user error: show it whole
+        return summary
+
+    async def _launch_all(self) -> None:
+        # Two conversations per slot keep every slot fed while conversations still finish in
+        # order, so a cancelled or interrupted run leaves mostly complete transcripts.
+        admit = asyncio.Semaphore(2 * self.config.concurrency * len(self.lanes))
+        launched = 0
+        try:
+            for conversation in self.todo:
+                await admit.acquire()
+                lane = min(self.lanes, key=lambda ln: ln.active)
+                lane.active += 1
+                task = asyncio.create_task(self._converse(conversation, lane, admit))
+                self.tasks.add(task)
+                task.add_done_callback(functools.partial(self._task_done, conv=conversation))
+                launched += 1
+        except asyncio.CancelledError:
+            if self.cancelled:  # conversations never started are cancelled too
+                for conversation in self.todo[launched:]:
+                    self.writer.set_conversation_status(conversation.id, "cancelled")
+                    self.progress.cancelled += 1
+                self._report()
+
+    def _task_done(self, task: asyncio.Task[None], conv: Transcript) -> None:
+        self.tasks.discard(task)
+        if task.cancelled():
+            if conv.id not in self.started:  # cancelled before its first step: no finally ran
+                self._interrupted(conv)
+        elif task.exception() is not None:
+            self._abort(task.exception())  # type: ignore[arg-type]
+
+    def _interrupted(self, conv: Transcript) -> None:
+        # On a cancel the conversation is cancelled; on an abort it stays resumable.
+        if self.cancelled:
+            self.writer.set_conversation_status(conv.id, "cancelled")
+            self.progress.cancelled += 1
+        else:
+            self.writer.set_conversation_status(conv.id, "pending")
+        self._report()
+
+    def cancel(self) -> None:
+        """Stop launching, interrupt running conversations and mark them cancelled."""
+        if self.cancelled or self.abort_error is not None:
+            return
+        self.cancelled = True
+        self._stop_all()
+
+    def _abort(self, exc: BaseException) -> None:
+        if self.abort_error is None and not self.cancelled:
+            self.abort_error = exc
+            self._stop_all()
+
+    def _stop_all(self) -> None:
+        if self.launcher is not None:
+            self.launcher.cancel()
+        for task in list(self.tasks):
+            task.cancel()
+
+    async def _finalize(self, started: float) -> RunSummary:
+        p = self.progress
+        message: str | None = None
+        if self.abort_error is not None:
+            status, message = "failed", self._failure_message(self.abort_error)
+        elif self.cancelled:
+            status = "cancelled"
+        elif p.failed and not p.done:
+            status, message = "failed", "Every conversation failed; see their failure reasons."
+        else:
+            status = "done"
+        self.writer.set_run_status(status)
+        await self.writer.close()
+        if self.writer.error is not None and self.abort_error is None:
+            status, message = "failed", self._failure_message(self.writer.error)
+            await asyncio.to_thread(set_run_status, self.store_path, self.run_id, status)
+        self._report()
+        last = self.writer.last_commit
+        first = self.gate.first_call
+        generating = last - first if last and first else None
+        return RunSummary(self.run_id, status, p, message, time.perf_counter() - started,
+                          generating)
+
+    def _failure_message(self, err: BaseException) -> str:
+        resume = f"`workbench run --resume {self.run_id}`"
+        if isinstance(err, PERMANENT_ERRORS):
+            return f"{err.message} Then continue the run with {resume}."
+        if isinstance(err, BackendError):
+            return err.message
+        if isinstance(err, StoreError):
+            return (f"Writing to the store failed: {err}. If another process is executing run "
+                    f"{self.run_id}, let it finish; otherwise continue the run with {resume}.")
+        return f"{type(err).__name__}: {err}"
+
+    async def _finish_without_work(self, started: float) -> RunSummary:
+        # Nothing left to execute: settle the run's status from its conversations (a process
+        # may have died between its last conversation and the run's final status).
+        status = await asyncio.to_thread(settle_status, self.store_path, self.run_id)
+        return RunSummary(self.run_id, status, self.progress, None,
+                          time.perf_counter() - started, None)
+
+    # -- one conversation ---------------------------------------------------------------------
+    async def _converse(self, conv: Transcript, lane: Lane, admit: asyncio.Semaphore) -> None:
+        writer = self.writer
+        self.started.add(conv.id)
+        try:
+            writer.set_conversation_status(conv.id, "running")
+            plan = ConversationPlan.model_validate(conv.metadata["plan"])
+            options = self.config.options.model_copy(update={"seed": conv.seed})
+
+            def emit(turn: Turn, cid: str = conv.id) -> None:
+                writer.append_turn(cid, turn)
+                self.progress.turns += 1
+                self._report()
+
+            loop = Conversation(
+                plan, conv.clinician_prompt or "",
+                ask_patient=self.gate.asker(lane.patient, options),
+                ask_clinician=self.gate.asker(lane.clinician, options),
+                emit=emit,
+                script_remaining=lane.clinician.remaining
+                if isinstance(lane.clinician, ScriptedBackend) else None,
+            )
+            try:
+                if loop.replay(conv.turns) is None:
+                    await loop.run()
+            except ValueError as exc:  # stored turns that do not continue the conversation
+                raise ConversationFailed(str(exc)) from exc
+            writer.set_conversation_status(conv.id, "done")
+            self.progress.done += 1
+        except ConversationFailed as exc:
+            writer.set_conversation_status(conv.id, "failed", str(exc))
+            self.progress.failed += 1
+        except PERMANENT_ERRORS as exc:
+            writer.set_conversation_status(conv.id, "pending")
+            self._abort(exc)
+        except asyncio.CancelledError:
+            self._interrupted(conv)
+            raise
+        finally:
+            lane.active -= 1
+            admit.release()
+            self._report()
+
+    def _report(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.progress)

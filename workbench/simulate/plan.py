@@ -1,0 +1,302 @@
+"""Planning a run: choose personas, render their prompts, write the run and its conversations.
+
+Planning does all the library work up front (resolving personas, rendering every prompt a
+conversation can need), so executing or resuming a run reads only the store. Planning writes
+nothing until every persona has resolved and rendered: a user error leaves the store unchanged.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import itertools
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from workbench.backends import ChatOptions, parse_spec
+from workbench.domain.prompts import RenderedPrompts, ResolvedPersona
+from workbench.domain.state import PatientState
+from workbench.simulate.conversation import ConversationPlan, state_key
+
+if TYPE_CHECKING:
+    from workbench.library import Library
+    from workbench.store import Store
+    from workbench.store.records import RunRecord
+
+
+class PlanError(ValueError):
+    """A run cannot be planned as asked (unknown persona, bad level...); the message says why.
+
+    Broken library files raise ``workbench.library.LibraryError`` instead.
+    """
+
+
+class RunConfig(BaseModel):
+    """What a run is made of, stored with the run so ``workbench run RUN_ID`` can execute it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    personas: list[str]
+    """Persona ids, in the order their conversations were planned."""
+    levels: dict[str, str] = Field(default_factory=dict)
+    """Axis → level overrides applied to every persona whose scenario has the axis."""
+    patient_model: str
+    """Patient backend spec, e.g. ``ollama/llama3.2:3b``."""
+    clinician: str
+    """Clinician backend spec: a model, or ``scripted/<script>``."""
+    samples: int = Field(default=1, ge=1)
+    """Conversations per persona; sample *i* uses seed ``seed + i``."""
+    seed: int = 0
+    """Base seed."""
+    max_turns: int | None = Field(default=None, ge=1)
+    """Turn limit for every conversation; None: each scenario's own ``max_turns``."""
+    concurrency: int = Field(default=4, ge=1)
+    """Model calls in flight per host."""
+    hosts: list[str] = Field(default_factory=list)
+    """Ollama hosts to spread conversations over (the CLI fills in the settings' hosts); empty:
+    ``$OLLAMA_HOST``, else the local default."""
+    allow_remote: bool = False
+    """Allow hosts that are not this machine."""
+    options: ChatOptions = ChatOptions()
+    """Generation options for both sides (the seed is set per conversation)."""
+    script: list[str] | None = None
+    """A scripted clinician's questions, copied from the library when the run is planned."""
+
+    @property
+    def scripted_clinician(self) -> bool:
+        """Whether the clinician is a script."""
+        return parse_spec(self.clinician).kind == "scripted"
+
+
+def select_personas(
+    library: Library, patterns: Sequence[str], *, scenario: str | None = None
+) -> list[str]:
+    """Persona ids matching ids or globs (``ed_*``), in library order, without duplicates.
+
+    Each pattern may also be a comma-separated list.
+
+    Raises:
+        PlanError: A pattern matches nothing; the message lists close matches.
+    """
+    known = [pid for pid, p in library.personas().items()
+             if scenario is None or p.scenario == scenario]
+    chosen: list[str] = []
+    for pattern in (p.strip() for raw in patterns for p in raw.split(",")):
+        if not pattern:
+            continue
+        if any(c in pattern for c in "*?["):
+            matches = fnmatch.filter(known, pattern)
+        else:
+            matches = [pattern] if pattern in known else []
+        if not matches:
+            close = _close_ids(pattern, known)
+            where = f" in scenario {scenario!r}" if scenario else ""
+            hint = f" Close matches: {', '.join(close)}." if close else ""
+            raise PlanError(
+                f"No persona {pattern!r}{where} in the library at {library.root}.{hint} "
+                "`workbench personas list` shows them all; globs such as 'ed_*' work too."
+            )
+        chosen.extend(m for m in matches if m not in chosen)
+    if not chosen:
+        raise PlanError("No persona chosen: pass --personas with ids or globs (e.g. 'ed_*').")
+    return chosen
+
+
+def _close_ids(pattern: str, known: Sequence[str], n: int = 5) -> list[str]:
+    """Ids that share the longest prefix with ``pattern`` (ids encode profile and levels, so the
+    prefix is the profile), then those ``difflib`` finds similar."""
+    def shared(pid: str) -> int:
+        return len(os.path.commonprefix([pid, pattern]))
+
+    longest = max((shared(pid) for pid in known), default=0)
+    by_prefix = [pid for pid in known if longest >= 4 and shared(pid) == longest]
+    similar = difflib.get_close_matches(pattern, known, n=n, cutoff=0.5)
+    return list(dict.fromkeys(by_prefix + similar))[:n]
+
+
+def parse_levels(items: Sequence[str]) -> dict[str, str]:
+    """``["confusion=high", ...]`` → ``{"confusion": "high"}``.
+
+    Raises:
+        PlanError: An item is not ``axis=level``.
+    """
+    levels: dict[str, str] = {}
+    for item in items:
+        axis, sep, level = item.partition("=")
+        if not sep or not axis.strip() or not level.strip():
+            raise PlanError(f"--level {item!r}: write it as axis=level, e.g. confusion=high.")
+        levels[axis.strip()] = level.strip()
+    return levels
+
+
+def check_levels(library: Library, levels: dict[str, str], persona_ids: Sequence[str]) -> None:
+    """Every override names a known axis and level, used by at least one chosen persona.
+
+    Raises:
+        PlanError: naming the axis or level and what is valid.
+    """
+    axes = library.axes()
+    personas = library.personas()
+    scenarios = library.scenarios()
+    used = {a for pid in persona_ids for a in scenarios[personas[pid].scenario].axes}
+    for axis_id, level_id in levels.items():
+        if axis_id not in axes:
+            raise PlanError(f"--level {axis_id}={level_id}: no axis {axis_id!r}; axes: "
+                            f"{', '.join(sorted(axes))}.")
+        if axis_id not in used:
+            raise PlanError(f"--level {axis_id}={level_id}: none of the chosen personas' "
+                            f"scenarios has axis {axis_id!r}.")
+        try:
+            axes[axis_id].level(level_id)
+        except KeyError as exc:
+            raise PlanError(f"--level {axis_id}={level_id}: {exc.args[0]}.") from None
+
+
+def check_clinician(library: Library, clinician: str, persona_ids: Sequence[str]) -> None:
+    """A scripted clinician exists and was written for the chosen personas' scenario.
+
+    Raises:
+        PlanError: naming the script, its scenario and the personas that do not fit.
+        LibraryLookupError: no such script (the message lists the available ones).
+    """
+    spec = parse_spec(clinician)
+    if spec.kind != "scripted":
+        return
+    library.load_script(spec.model)  # raises, listing the scripts, when unknown
+    script = library.scripts()[spec.model]
+    personas = library.personas()
+    misfits = [pid for pid in persona_ids if personas[pid].scenario != script.scenario]
+    if misfits:
+        raise PlanError(
+            f"Script {spec.model!r} is written for scenario {script.scenario!r}, but "
+            f"{len(misfits)} chosen persona(s) are not ({', '.join(misfits[:5])}"
+            f"{', ...' if len(misfits) > 5 else ''}). Choose personas with "
+            f"--scenario {script.scenario}, or another script."
+        )
+
+
+def reachable_states(resolved: ResolvedPersona) -> list[dict[str, str]]:
+    """Every combination of scheduled levels the patient can pass through, start first."""
+    start = PatientState.start(dict(resolved.persona.levels), resolved.axes).levels
+    chains: dict[str, list[str]] = {}
+    for axis_id, level_id in start.items():
+        axis, chain = resolved.axes[axis_id], [level_id]
+        schedule = axis.level(level_id).schedule
+        while schedule is not None and schedule.next not in chain:
+            chain.append(schedule.next)
+            schedule = axis.level(schedule.next).schedule
+        chains[axis_id] = chain
+    axes = list(chains)
+    return [dict(zip(axes, combo)) for combo in itertools.product(*(chains[a] for a in axes))]
+
+
+class PreparedPersona(BaseModel):
+    """A persona ready to plan: resolved, with its initial prompts and every state's prompt."""
+
+    model_config = ConfigDict(frozen=True)
+
+    resolved: ResolvedPersona
+    prompts: RenderedPrompts
+    patient_prompts: dict[str, str]
+    sentence_caps: dict[str, int | None]
+
+
+def prepare_persona(library: Library, persona_id: str, levels: dict[str, str]) -> PreparedPersona:
+    """Resolve a persona with level overrides and render the prompts of every reachable state.
+
+    Raises:
+        LibraryError: The persona cannot be resolved or rendered (naming file and field).
+    """
+    persona = library.personas()[persona_id]
+    axes = library.scenarios()[persona.scenario].axes
+    for axis_id, level_id in levels.items():
+        if axis_id in axes:
+            persona = persona.with_level(axis_id, level_id)
+    resolved = library.resolve(persona)
+    prompts = library.render(resolved)
+    patient_prompts: dict[str, str] = {}
+    caps: dict[str, int | None] = {}
+    for i, state in enumerate(reachable_states(resolved)):
+        # The first reachable state is the start state, whose prompts are rendered already.
+        rendered = library.render(resolved, overrides=state) if i else prompts
+        key = state_key(state)
+        patient_prompts[key], caps[key] = rendered.patient, rendered.sentence_cap
+    return PreparedPersona(resolved=resolved, prompts=prompts, patient_prompts=patient_prompts,
+                           sentence_caps=caps)
+
+
+def plan_run(
+    store: Store, library: Library, config: RunConfig, *, name: str | None = None
+) -> RunRecord:
+    """Create a run and its pending conversations (personas × samples) in the store.
+
+    Every persona is resolved and rendered (and a scripted clinician's questions read) before
+    anything is written, so a bad persona leaves the store unchanged. The prompts of every state
+    a patient can reach and the script's questions are stored with the run, so executing and
+    resuming it never reads the library again.
+
+    Args:
+        store: The store to write to.
+        library: The persona library the ids refer to.
+        config: The run's make-up; ``config.personas`` must be ids (see ``select_personas``) and
+            ``config.levels`` checked (see ``check_levels``).
+        name: A label for the run (default: personas, samples and models).
+
+    Returns:
+        The new run's record.
+
+    Raises:
+        LibraryError: A persona cannot be resolved or rendered, or the script is unknown.
+    """
+    from workbench.store.records import NewConversation
+
+    scripted = config.scripted_clinician
+    prepared = [prepare_persona(library, pid, config.levels) for pid in config.personas]
+    if scripted and config.script is None:
+        script = library.load_script(parse_spec(config.clinician).model)
+        config = config.model_copy(update={"script": script})
+    name = name or (f"{len(config.personas)} personas × {config.samples} · "
+                    f"{config.patient_model} · {config.clinician}")
+    run = store.create_run(name=name, config=config.model_dump(mode="json"),
+                           patient_model=config.patient_model, clinician=config.clinician)
+    conversations = []
+    for item in prepared:
+        resolved, scenario = item.resolved, item.resolved.scenario
+        persona_hash = store.upsert_persona(resolved)
+        scheduled = {a: resolved.axes[a] for a in
+                     PatientState.start(dict(resolved.persona.levels), resolved.axes).levels}
+        for sample in range(config.samples):
+            plan = ConversationPlan(
+                sample=sample,
+                max_turns=config.max_turns or scenario.max_turns,
+                opener=scenario.opener,
+                opening_line=scenario.opening_line,
+                end_marker=scenario.end_marker,
+                persona_levels=dict(resolved.persona.levels),
+                scheduled_axes=scheduled,
+                patient_prompts=item.patient_prompts,
+                sentence_caps=item.sentence_caps,
+            )
+            conversations.append(NewConversation(
+                run_id=run.id,
+                persona_id=resolved.persona.id,
+                persona_hash=persona_hash,
+                scenario=scenario.id,
+                profile=resolved.profile.id,
+                levels=dict(resolved.persona.levels),
+                patient_model=config.patient_model,
+                clinician=config.clinician,
+                seed=config.seed + sample,
+                sample=sample,
+                patient_prompt=item.prompts.patient,
+                # A scripted clinician has no prompt: its questions are the whole clinician side.
+                clinician_prompt=None if scripted else item.prompts.clinician,
+                patient_template_hash=item.prompts.patient_template_hash,
+                clinician_template_hash=None if scripted else item.prompts.clinician_template_hash,
+                metadata={"plan": plan.model_dump(mode="json")},
+            ))
+    store.add_conversations(conversations)
+    return run

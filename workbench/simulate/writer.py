@@ -1,0 +1,232 @@
+"""The run's store access: one writer thread that commits in arrival order, and a few one-offs.
+
+SQLite calls block, so they stay off the event loop: conversations hand turns and status changes
+to ``StoreWriter`` (a non-blocking ``put``), and one thread applies them as soon as it gets to
+them. Turns already waiting together are committed in one transaction (group commit): no turn
+waits for others, but a busy run needs fewer commits and fewer GIL hand-offs. One writer also
+means one order: a conversation's turns reach the store in the order they were produced, so a
+killed process leaves a prefix of every conversation, never a gap.
+
+The same thread polls the run's cancel flag, since it already holds a connection. The functions
+at the end read the run before execution and settle its status when there is nothing to execute;
+each opens its own short-lived connection, on the thread that calls it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from workbench.domain.transcript import ConversationStatus, Transcript, Turn
+from workbench.simulate.plan import RunConfig
+from workbench.store import Store, StoreError
+
+_STOP = object()
+MAX_GROUP = 256
+"""Most queued writes applied in one go."""
+
+
+class StoreWriter:
+    """Applies writes to the store on its own thread.
+
+    Args:
+        store_path: The SQLite file.
+        run_id: The run whose cancel flag is polled.
+        loop: The event loop to notify (cancel requests, write errors).
+        on_cancel: Called on the loop when the run's cancel flag is seen set.
+        on_error: Called on the loop with the exception when a write fails.
+        poll_s: Seconds between polls of the cancel flag.
+        ignore_set_flag: Ignore a cancel flag that is already set when the writer starts (a
+            resumed run overrides the cancel that stopped it).
+    """
+
+    def __init__(
+        self,
+        store_path: str | Path,
+        run_id: str,
+        *,
+        loop: asyncio.AbstractEventLoop,
+        on_cancel: Callable[[], None],
+        on_error: Callable[[BaseException], None],
+        poll_s: float = 0.5,
+        ignore_set_flag: bool = False,
+    ) -> None:
+        self._path = store_path
+        self._run_id = run_id
+        self._loop = loop
+        self._on_cancel = on_cancel
+        self._on_error = on_error
+        self._poll_s = poll_s
+        self._ignore_set_flag = ignore_set_flag
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name=f"writer-{run_id}", daemon=True)
+        self._ready = threading.Event()
+        self._startup_error: BaseException | None = None
+        self.error: BaseException | None = None
+        """The first write that failed, if any (later writes still go through)."""
+        self.committed_turns = 0
+        """Turns committed so far (read from the loop: an int read is atomic)."""
+        self.last_commit: float | None = None
+        """``time.perf_counter()`` of the latest commit."""
+
+    # -- called from the event loop (never block) ---------------------------------------------
+    async def start(self) -> None:
+        """Start the thread and wait until its store connection is open.
+
+        Raises:
+            Exception: Whatever opening the store raised.
+        """
+        self._thread.start()
+        await asyncio.to_thread(self._ready.wait)
+        if self._startup_error is not None:
+            raise self._startup_error
+
+    def append_turn(self, conversation_id: str, turn: Turn) -> None:
+        """Queue a turn for commit."""
+        self._queue.put(("turn", conversation_id, turn))
+
+    def set_conversation_status(
+        self, conversation_id: str, status: ConversationStatus, reason: str | None = None
+    ) -> None:
+        """Queue a conversation status change (after any turns already queued)."""
+        self._queue.put(("status", conversation_id, status, reason))
+
+    def set_run_status(self, status: str) -> None:
+        """Queue the run's status change."""
+        self._queue.put(("run", status))
+
+    async def close(self) -> None:
+        """Commit everything queued, then stop the thread and close its connection."""
+        self._queue.put(_STOP)
+        await asyncio.to_thread(self._thread.join)
+
+    # -- the thread ---------------------------------------------------------------------------
+    def _serve(self) -> None:
+        try:
+            store = Store(self._path)
+        except Exception as exc:  # noqa: BLE001 - start() re-raises it on the loop
+            self._startup_error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            self._drain(store)
+        finally:
+            store.close()
+
+    def _drain(self, store: Store) -> None:
+        next_poll = time.monotonic()  # first poll at once: the run may be cancelled already
+        # Without a way to clear the flag, a resumed run can only ignore the old one.
+        cancel_seen = self._ignore_set_flag and store.cancel_requested(self._run_id)
+        while True:
+            try:
+                items = [self._queue.get(timeout=max(0.0, next_poll - time.monotonic()))]
+            except queue.Empty:
+                items = []
+            # Take what is already waiting, never wait for more: no turn is held back, and when
+            # the loop outpaces the writer one transaction carries several turns, so this thread
+            # competes for the GIL once per group instead of several times per turn.
+            while items and len(items) < MAX_GROUP:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = _STOP in items
+            if stop:
+                items = items[: items.index(_STOP)]
+            self._apply_all(store, items)
+            if stop:
+                return
+            if time.monotonic() >= next_poll:
+                next_poll = time.monotonic() + self._poll_s
+                if not cancel_seen and store.cancel_requested(self._run_id):
+                    cancel_seen = True
+                    self._notify(self._on_cancel)
+
+    def _apply_all(self, store: Store, items: list[tuple[Any, ...]]) -> None:
+        """Apply items in order, runs of consecutive turns as one transaction each."""
+        turns: list[tuple[str, Turn]] = []
+        for item in items:
+            if item[0] == "turn":
+                turns.append((item[1], item[2]))
+                continue
+            self._append_turns(store, turns)
+            turns = []
+            self._guarded(self._apply_status, store, item)
+        self._append_turns(store, turns)
+
+    def _append_turns(self, store: Store, turns: list[tuple[str, Turn]]) -> None:
+        if len(turns) > 1:
+            try:
+                store.append_turns_bulk(turns)
+            except StoreError:
+                # All or nothing rolled back: apply one by one so only the faulty turn is lost.
+                for conversation_id, turn in turns:
+                    self._guarded(self._append_turn, store, conversation_id, turn)
+                return
+            self.committed_turns += len(turns)
+            self.last_commit = time.perf_counter()
+        elif turns:
+            self._guarded(self._append_turn, store, *turns[0])
+
+    def _append_turn(self, store: Store, conversation_id: str, turn: Turn) -> None:
+        store.append_turn(conversation_id, turn)
+        self.committed_turns += 1
+        self.last_commit = time.perf_counter()
+
+    def _apply_status(self, store: Store, item: tuple[Any, ...]) -> None:
+        if item[0] == "status":
+            store.set_conversation_status(item[1], item[2], failure_reason=item[3])
+        else:
+            store.set_run_status(self._run_id, item[1])
+
+    def _guarded(self, write: Callable[..., None], *args: Any) -> None:
+        try:
+            write(*args)
+        except Exception as exc:  # noqa: BLE001 - not swallowed: the loop aborts the run with it
+            if self.error is None:
+                self.error = exc
+                self._notify(self._on_error, exc)
+
+    def _notify(self, callback: Callable[..., None], *args: Any) -> None:
+        try:
+            self._loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:  # the loop has closed: nobody is left to tell
+            pass
+
+
+# -- one-off store access before and after the writer's thread (call via asyncio.to_thread) --
+def load_run(
+    store_path: str | Path, run_id: str, statuses: list[ConversationStatus]
+) -> tuple[RunConfig, list[Transcript], bool]:
+    """The run's config, its conversations in ``statuses`` (with turns) and its cancel flag."""
+    with Store(store_path) as store:
+        run = store.get_run(run_id)
+        todo = store.conversations_of_run(run_id, statuses=statuses, with_turns=True)
+        return RunConfig.model_validate(run.config), todo, run.cancel_requested
+
+
+def settle_status(store_path: str | Path, run_id: str) -> str:
+    """The status a run with no pending or running conversation should have; stored if new."""
+    with Store(store_path) as store:
+        counts = store.run_progress(run_id).counts
+        if counts["cancelled"]:
+            status = "cancelled"
+        elif counts["failed"] and not counts["done"]:
+            status = "failed"
+        else:
+            status = "done"
+        if store.get_run(run_id).status != status:
+            store.set_run_status(run_id, status)
+    return status
+
+
+def set_run_status(store_path: str | Path, run_id: str, status: str) -> None:
+    """Move the run to ``status``."""
+    with Store(store_path) as store:
+        store.set_run_status(run_id, status)

@@ -1,0 +1,58 @@
+"""The store: the only module that speaks SQL (SQLite via sqlite-utils, WAL mode).
+
+>>> with Store("store.db") as store:
+...     run = store.create_run(name="pilot", config={}, patient_model="ollama/llama3.2:3b",
+...                            clinician="scripted/intake")
+"""
+
+from workbench.store.errors import (
+    DuplicateTurn,
+    GapInTurns,
+    StoreError,
+    UnknownConversation,
+    UnknownCorpus,
+    UnknownPersona,
+    UnknownRun,
+)
+from workbench.store.records import (
+    Annotation,
+    AnnotationStatus,
+    ConversationFilter,
+    ConversationPage,
+    ConversationSummary,
+    CorpusRecord,
+    NewConversation,
+    PersonaRecord,
+    RunProgress,
+    RunRecord,
+    RunStatus,
+    StoreStats,
+    TurnHit,
+)
+from workbench.store.schema import SCHEMA_VERSION
+from workbench.store.store import Store
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Annotation",
+    "AnnotationStatus",
+    "ConversationFilter",
+    "ConversationPage",
+    "ConversationSummary",
+    "CorpusRecord",
+    "DuplicateTurn",
+    "GapInTurns",
+    "NewConversation",
+    "PersonaRecord",
+    "RunProgress",
+    "RunRecord",
+    "RunStatus",
+    "Store",
+    "StoreError",
+    "StoreStats",
+    "TurnHit",
+    "UnknownConversation",
+    "UnknownCorpus",
+    "UnknownPersona",
+    "UnknownRun",
+]

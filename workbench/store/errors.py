@@ -1,0 +1,82 @@
+"""Errors a user can cause through the store; each message names the thing and the store file."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Base class: the store cannot do what was asked (bad file, unknown id, invalid write)."""
+
+
+class UnknownRun(StoreError, KeyError):
+    """No run with this id."""
+
+    def __init__(self, run_id: str, store: object) -> None:
+        super().__init__(f"no run {run_id!r} in store {store}")
+        self.run_id = run_id
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0])
+
+
+class UnknownConversation(StoreError, KeyError):
+    """No conversation with this id."""
+
+    def __init__(self, conversation_id: str, store: object) -> None:
+        super().__init__(f"no conversation {conversation_id!r} in store {store}")
+        self.conversation_id = conversation_id
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class UnknownPersona(StoreError, KeyError):
+    """A conversation points to a persona hash the store does not hold."""
+
+    def __init__(self, persona_hash: str, store: object) -> None:
+        super().__init__(
+            f"no persona {persona_hash!r} in store {store}; store it with upsert_persona() "
+            "before adding its conversations"
+        )
+        self.persona_hash = persona_hash
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class UnknownCorpus(StoreError, KeyError):
+    """A reference conversation names a corpus that was never registered."""
+
+    def __init__(self, name: str, store: object) -> None:
+        super().__init__(
+            f"no corpus {name!r} in store {store}; register it with register_corpus() "
+            "before importing its conversations"
+        )
+        self.name = name
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class DuplicateTurn(StoreError):
+    """A turn with this index is already stored for the conversation."""
+
+    def __init__(self, conversation_id: str, index: int, n_turns: int) -> None:
+        super().__init__(
+            f"conversation {conversation_id!r} already has turn {index} "
+            f"(it has {n_turns} turns, 0..{n_turns - 1}); nothing was written"
+        )
+        self.conversation_id = conversation_id
+        self.index = index
+
+
+class GapInTurns(StoreError):
+    """A turn index skips ahead of the next expected index."""
+
+    def __init__(self, conversation_id: str, index: int, expected: int) -> None:
+        super().__init__(
+            f"conversation {conversation_id!r} expects turn {expected} next, got turn {index}; "
+            "turns are stored in order without gaps; nothing was written"
+        )
+        self.conversation_id = conversation_id
+        self.index = index
+        self.expected = expected

@@ -1,0 +1,99 @@
+"""The Store: one SQLite file holding personas, runs, transcripts, annotations and embeddings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from workbench.store.annotations import AnnotationQueries
+from workbench.store.browse import BrowseQueries
+from workbench.store.connection import open_connection
+from workbench.store.conversations import ConversationQueries
+from workbench.store.corpora import CorpusQueries
+from workbench.store.embeddings import EmbeddingQueries
+from workbench.store.imports import ImportQueries
+from workbench.store.personas import PersonaQueries
+from workbench.store.records import StoreStats
+from workbench.store.runs import RunQueries
+from workbench.store.schema import migrate
+from workbench.store.search import SearchQueries
+from workbench.store.turns import TurnQueries
+
+
+class Store(
+    PersonaQueries,
+    RunQueries,
+    ConversationQueries,
+    TurnQueries,
+    BrowseQueries,
+    SearchQueries,
+    AnnotationQueries,
+    EmbeddingQueries,
+    CorpusQueries,
+    ImportQueries,
+):
+    """The workbench's data, in one SQLite file (WAL mode, foreign keys on).
+
+    Opening creates the file if needed and migrates it forward; on a current file it costs a
+    few pragmas and one query. A Store holds one connection and must stay on the thread that
+    opened it: open one per use (per Streamlit script run, per worker), and close it.
+
+    Several processes may write at once (a run and two annotators): writers queue for the lock
+    for up to 30 s instead of failing.
+
+    Raises:
+        StoreError: the file is not a workbench store, or was written by a newer workbench.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser().resolve()
+        self._conn = open_connection(self.path)
+        try:
+            self._schema_version = migrate(self._conn, self.path)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    @property
+    def schema_version(self) -> int:
+        """Schema version of the file (the current one, once opened)."""
+        return self._schema_version
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    def stats(self) -> StoreStats:
+        """File size and row counts (turns are summed from conversations' turn counts, which
+        every write path keeps exact)."""
+        with self._read() as conn:
+            counts = {
+                table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in ("personas", "runs", "conversations", "annotations", "embeddings",
+                              "corpora")
+            }
+            (turns,) = conn.execute("SELECT total(n_turns) FROM conversations").fetchone()
+        wal = self.path.with_name(self.path.name + "-wal")
+        file_bytes = self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+        return StoreStats(
+            path=self.path,
+            schema_version=self._schema_version,
+            file_bytes=file_bytes,
+            turns=int(turns),
+            **counts,
+        )
