@@ -1,18 +1,23 @@
-"""Runs: choose personas, models and options; launch a detached run; follow, cancel, resume."""
+"""Runs: choose personas, models and options; launch a detached run; follow, cancel, resume.
+(The engine and the model SDKs are imported on launch only, to keep the first run light.)"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from workbench import launch
 from workbench.backends import BackendError, ChatOptions
-from workbench.demo import DEMO_OFFER, DemoUnavailable, demo_config
-from workbench.hosts_status import ollama_banner, probe_hosts, reachable_models
+from workbench.hosts_status import DEMO_OFFER, ollama_banner, probe_hosts, reachable_models
 from workbench.library import Library, LibraryError
 from workbench.settings import load_settings
-from workbench.simulate import PlanError, RunConfig
 from workbench.store import Store, StoreError
 from workbench.tables import axis_order_of
 
-USER_ERRORS = (PlanError, LibraryError, BackendError, StoreError, DemoUnavailable)
+if TYPE_CHECKING:
+    from workbench.simulate import RunConfig
+
 probe = st.cache_data(ttl=15, show_spinner="Asking the model hosts…")(probe_hosts)
 
 st.title("Runs")
@@ -29,7 +34,7 @@ try:
     personas, scenarios, axes, scripts = (library.personas(), library.scenarios(),
                                           library.axes(), library.scripts())
     with Store(settings.store_path) as store:
-        views = launch.run_views(store)
+        runs = store.list_runs()  # progress is read once, by the fragment below
 except (LibraryError, StoreError) as exc:
     st.error("Cannot show runs: fix this and reload the page.")
     st.code(str(exc), language=None, wrap_lines=True)
@@ -40,10 +45,11 @@ if flash := st.session_state.pop("runs_flash", None):
 
 def start(config: RunConfig, name: str | None, what: str) -> None:
     """Plan and launch detached; report a user's mistake without a traceback."""
+    from workbench.simulate import PlanError
     try:
         with st.spinner("Checking the models and planning the run…"):
             launched = launch.plan_and_launch(settings.store_path, library, config, name=name)
-    except USER_ERRORS as exc:
+    except (PlanError, LibraryError, BackendError, StoreError) as exc:
         st.error(str(exc), icon=":material/error:")
         return
     st.session_state.setdefault("runs_watched", []).append(launched.run_id)
@@ -53,9 +59,10 @@ def start(config: RunConfig, name: str | None, what: str) -> None:
     st.rerun()
 
 
-if not views:
+if not runs:
     st.info(DEMO_OFFER, icon=":material/waving_hand:")
     if st.button("Run the demo", key="runs_demo", type="primary", disabled=bool(banner)):
+        from workbench.demo import DemoUnavailable, demo_config
         try:
             demo = demo_config(personas, statuses, allow_remote=settings.allow_remote)
         except DemoUnavailable as exc:
@@ -105,12 +112,13 @@ st.caption(f"{len(persona_ids)} personas × {samples} samples = "
            f"{len(persona_ids) * samples} conversations on `{', '.join(settings.ollama_hosts)}`.")
 if st.button("Launch", key="runs_launch", type="primary",
              disabled=not (persona_ids and patient and clinician)) and patient and clinician:
+    from workbench.simulate import RunConfig
     start(RunConfig(personas=persona_ids, patient_model=patient, clinician=clinician,
                     samples=samples, max_turns=max_turns, concurrency=concurrency, seed=seed,
                     hosts=settings.ollama_hosts, allow_remote=settings.allow_remote,
                     options=ChatOptions(temperature=temperature)), name, "Run")
 
-had_active = any(v.active for v in views)
+had_active = any(r.status in launch.ACTIVE_STATUSES for r in runs)
 
 
 @st.fragment(run_every=1.0 if had_active else None)

@@ -182,3 +182,43 @@ def test_workbench_demo_asks_first(cli: Callable[..., Result], server: OllamaTes
     result = CliRunner(env={"OLLAMA_HOST": server.url}).invoke(app, ["demo"], input="n\n")
     assert result.exit_code == 0 and "Not started." in result.stdout
     assert server.stats().chat_requests == 0
+
+
+def test_a_probe_reads_the_models_with_their_details(server: OllamaTestServer) -> None:
+    (status,) = probe_hosts([server.url.removeprefix("http://")], allow_remote=False)
+    assert status.reachable and status.message is None and status.host == server.url
+    assert [m.name for m in status.models] == ["llama3.2:1b", "llama3.2:3b",
+                                               "nomic-embed-text:latest", "qwen2.5:0.5b"]
+    small = status.models[-1]
+    assert (small.parameter_size, small.family) == ("0.5B", "qwen") and small.size_bytes
+    assert server.stats().by_path == {"/api/tags": 1}  # one request per host
+
+
+def test_a_probe_never_raises_and_says_what_to_do(dead_url: str) -> None:
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        mute = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        down, hung, remote = probe_hosts([dead_url, mute, "http://192.0.2.10:11434"],
+                                         allow_remote=False, timeout_s=0.3)
+    assert not (down.reachable or hung.reachable or remote.reachable)
+    assert "Cannot connect to the model server" in (down.message or "")
+    assert "`ollama serve`" in (down.message or "")
+    assert f"No answer from {mute} within 0.3 s" in (hung.message or "")
+    assert "WORKBENCH_ALLOW_REMOTE=1" in (remote.message or "")
+
+
+def test_a_server_that_is_not_ollama_is_named() -> None:
+    import http.server
+    import threading
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        (status,) = probe_hosts([f"http://127.0.0.1:{httpd.server_address[1]}"],
+                                allow_remote=False)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert not status.reachable
+    assert "does not answer like Ollama (HTTP 404 for /api/tags)" in (status.message or "")

@@ -17,6 +17,8 @@ from typing import NamedTuple
 
 from workbench.domain.persona import Persona
 from workbench.hosts_status import (
+    DEMO_OFFER,
+    EMPTY_STORE_HINT,
     OLLAMA_HOWTO,
     HostStatus,
     ModelInfo,
@@ -28,6 +30,14 @@ from workbench.hosts_status import (
 )
 from workbench.simulate import RunConfig
 
+# DEMO_OFFER and EMPTY_STORE_HINT live in hosts_status, which a page imports without the engine;
+# they are re-exported here for the pages that still import them from this module.
+__all__ = [
+    "DEMO_CONCURRENCY", "DEMO_MAX_TURNS", "DEMO_NAME", "DEMO_OFFER", "DEMO_PERSONAS",
+    "EMPTY_STORE_HINT", "MUST_INCLUDE", "DemoPlan", "DemoUnavailable", "ModelChoice",
+    "choose_demo_personas", "choose_smallest_model", "demo_config",
+]
+
 DEMO_PERSONAS = 6
 """How many personas the demo runs (one sample each)."""
 DEMO_MAX_TURNS = 10
@@ -38,19 +48,6 @@ DEMO_NAME = "demo"
 """The demo run's name."""
 MUST_INCLUDE = ("confusion", "high")
 """An axis level the demo always shows (when the library has it): the hardest patient to read."""
-
-EMPTY_STORE_HINT = (
-    "The store holds no conversations yet. Run the demo (six varied personas × 1 sample with the "
-    "smallest model your Ollama offers) from the **Runs** page or with `workbench demo`, or set "
-    "up a first run there."
-)
-"""What a page shows on an empty store (the Runs page offers the buttons)."""
-
-DEMO_OFFER = (
-    "No runs yet. **Run the demo** — six varied personas × 1 sample, with the smallest model "
-    "your Ollama offers as patient and clinician — or set up a first run below."
-)
-"""The Runs page's offer on an empty store, above its "Run the demo" button."""
 
 
 class DemoUnavailable(Exception):

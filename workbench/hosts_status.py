@@ -1,19 +1,29 @@
 """What the configured model hosts offer: reachability and models, for the app and the demo.
 
-Every probe goes through ``workbench.backends`` (the loopback guard, the official client and its
-error messages); nothing here imports streamlit. A probe never raises for a user's problem (a host
-down, refused or answering oddly): it returns a ``HostStatus`` whose ``message`` says what to do.
+A probe is one ``GET /api/tags`` per host, made with the standard library: the Runs and Settings
+pages probe on their first run, and importing the ``ollama`` SDK and building its HTTP client
+would cost that first run more than the request itself (the SDK is for generating). The probe
+still applies the backends' loopback guard and speaks with their error messages; nothing here
+imports streamlit. A probe never raises for a user's problem (a host down, refused or answering
+oddly): it returns a ``HostStatus`` whose ``message`` says what to do.
+
+Also here, so that a page can show them without importing the engine: the texts a page shows
+when there is nothing yet (no server, no run, no conversation).
 """
 
 from __future__ import annotations
 
-import asyncio
+import http.client
+import json
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from workbench.backends import BackendError, BackendUnreachable, normalize_host
+from workbench.backends import BackendError, BackendUnreachable, ensure_local, normalize_host
 
 PROBE_TIMEOUT_S = 5.0
 """Seconds a host may take to list its models before it counts as unreachable."""
@@ -27,6 +37,19 @@ OLLAMA_HOWTO = (
     "(or OLLAMA_HOST)."
 )
 """How to get a model server, in one paragraph (the banner, the Settings page, the demo)."""
+
+EMPTY_STORE_HINT = (
+    "The store holds no conversations yet. Run the demo (six varied personas × 1 sample with the "
+    "smallest model your Ollama offers) from the **Runs** page or with `workbench demo`, or set "
+    "up a first run there."
+)
+"""What a page shows on an empty store (the Runs page offers the buttons)."""
+
+DEMO_OFFER = (
+    "No runs yet. **Run the demo** — six varied personas × 1 sample, with the smallest model "
+    "your Ollama offers as patient and clinician — or set up a first run below."
+)
+"""The Runs page's offer on an empty store, above its "Run the demo" button."""
 
 
 class ModelInfo(BaseModel):
@@ -71,74 +94,80 @@ class HostStatus(BaseModel):
 
 def probe_hosts(hosts: Sequence[str], *, allow_remote: bool,
                 timeout_s: float = PROBE_TIMEOUT_S) -> list[HostStatus]:
-    """Probe every host at once (from synchronous code, such as a page or a command).
+    """Probe every host at once, in the order given.
 
     Args:
         hosts: Ollama host URLs or ``host:port`` strings.
         allow_remote: Whether hosts that are not this machine may be contacted at all.
         timeout_s: Longest wait for each host.
     """
-    async def probe_all() -> list[HostStatus]:
-        return list(await asyncio.gather(
-            *(probe_host(h, allow_remote=allow_remote, timeout_s=timeout_s) for h in hosts)))
+    if len(hosts) <= 1:
+        return [probe_host(h, allow_remote=allow_remote, timeout_s=timeout_s) for h in hosts]
+    with ThreadPoolExecutor(max_workers=len(hosts), thread_name_prefix="probe") as pool:
+        return list(pool.map(
+            lambda h: probe_host(h, allow_remote=allow_remote, timeout_s=timeout_s), hosts))
 
-    return asyncio.run(probe_all())
 
-
-async def probe_host(host: str, *, allow_remote: bool,
-                     timeout_s: float = PROBE_TIMEOUT_S) -> HostStatus:
-    """List one host's models through the Ollama backend; a failure becomes the status message."""
-    from workbench.backends import OllamaBackend
-
+def probe_host(host: str, *, allow_remote: bool,
+               timeout_s: float = PROBE_TIMEOUT_S) -> HostStatus:
+    """List one host's models (``/api/tags``); a failure becomes the status message."""
     try:
         host = normalize_host(host)
-        # The model name is irrelevant to a listing; the constructor applies the loopback guard.
-        backend = OllamaBackend("probe", host, allow_remote=allow_remote)
+        ensure_local(host, allow_remote=allow_remote)
     except BackendError as exc:
         return HostStatus(host=host, reachable=False, message=exc.message)
     try:
-        async with asyncio.timeout(timeout_s):
-            names = await backend.list_models()
-    except TimeoutError:
+        listing = _get_tags(host, timeout_s)
+    except TimeoutError:  # an OSError too: before the next clause
         return HostStatus(host=host, reachable=False,
                           message=f"No answer from {host} within {timeout_s:g} s. {OLLAMA_HOWTO}")
-    except BackendUnreachable:
-        # Re-made without the placeholder model name the listing was made for.
+    except OSError:  # refused, reset, unknown name
         return HostStatus(host=host, reachable=False, message=BackendUnreachable(host).message)
-    except BackendError as exc:
-        return HostStatus(host=host, reachable=False, message=exc.message)
-    finally:
-        await backend.aclose()
-    details = await _model_details(host, timeout_s)
-    models = tuple(details.get(n, ModelInfo(name=n)) for n in sorted(names))
-    return HostStatus(host=host, reachable=True, models=models)
+    except (http.client.HTTPException, ValueError) as exc:
+        return HostStatus(host=host, reachable=False, message=(
+            f"The server at {host} does not answer like Ollama ({exc}). Check that the host "
+            "is Ollama's (default port 11434), not another service."))
+    models = sorted((_model_info(m) for m in listing if m.get("model") or m.get("name")),
+                    key=lambda m: m.name)
+    return HostStatus(host=host, reachable=True, models=tuple(models))
 
 
-async def _model_details(host: str, timeout_s: float) -> dict[str, ModelInfo]:
-    """Sizes and families from ``/api/tags`` (``OllamaBackend.list_models`` gives names only).
+def _get_tags(host: str, timeout_s: float) -> list[dict[str, Any]]:
+    """The ``models`` of ``GET <host>/api/tags``.
 
-    Best effort: the host just answered a listing, and a model without details still works.
+    Raises:
+        TimeoutError: No answer in time.
+        OSError: No connection.
+        ValueError: An answer that is not Ollama's model listing (status or JSON).
     """
-    import httpx
-    import ollama
-
-    client = ollama.AsyncClient(host)
+    url = urlsplit(host)
+    connection_type = (http.client.HTTPSConnection if url.scheme == "https"
+                       else http.client.HTTPConnection)
+    connection = connection_type(url.hostname or "127.0.0.1", url.port, timeout=timeout_s)
     try:
-        async with asyncio.timeout(timeout_s):
-            response = await client.list()
-    except (TimeoutError, ConnectionError, httpx.HTTPError, ollama.ResponseError, ValueError):
-        return {}
+        connection.request("GET", f"{url.path.rstrip('/')}/api/tags",
+                           headers={"Accept": "application/json"})
+        response = connection.getresponse()
+        body = response.read()
     finally:
-        await client.close()
-    out = {}
-    for m in response.models:
-        if m.model:
-            details = m.details
-            out[m.model] = ModelInfo(
-                name=m.model, size_bytes=m.size,
-                parameter_size=details.parameter_size if details else None,
-                family=details.family if details else None)
-    return out
+        connection.close()
+    if response.status != 200:
+        raise ValueError(f"HTTP {response.status} for /api/tags")
+    listing = json.loads(body)
+    models = listing.get("models") if isinstance(listing, dict) else None
+    if not isinstance(models, list):
+        raise ValueError("/api/tags without a list of models")  # noqa: TRY004 - the server's
+    return [m for m in models if isinstance(m, dict)]
+
+
+def _model_info(entry: dict[str, Any]) -> ModelInfo:
+    """One ``/api/tags`` entry (sizes and details are optional: a model works without them)."""
+    details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
+    size = entry.get("size")
+    return ModelInfo(name=str(entry.get("model") or entry.get("name")),
+                     size_bytes=size if isinstance(size, int) else None,
+                     parameter_size=details.get("parameter_size") or None,
+                     family=details.get("family") or None)
 
 
 def reachable_models(statuses: Sequence[HostStatus]) -> list[ModelInfo]:

@@ -1,7 +1,8 @@
 """Runs started from the app: plan in the store, execute in a detached process, read progress.
 
 A Streamlit script re-executes on every click, so a run cannot live inside it. The Runs page
-plans the run here (every check first, so a mistake leaves the store unchanged), then starts
+plans the run here (``simulate.plan_checked_run``: every check first, so a mistake leaves the
+store unchanged), then starts
 ``python -m workbench run <run-id>`` in its own session: closing the tab, or even stopping the
 app, does not stop the run. The process writes its output to ``<store>.runs/<run-id>.log`` and
 its pid to ``<run-id>.pid`` beside it; the page follows the run by reading the store.
@@ -9,7 +10,6 @@ its pid to ``<run-id>.pid`` beside it; the page follows the run by reading the s
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from workbench.library import Library
     from workbench.simulate import RunConfig
     from workbench.store import Store
-    from workbench.store.records import RunRecord
 
 ACTIVE_STATUSES = ("pending", "running")
 """Run statuses that still have work to do."""
@@ -105,39 +104,15 @@ class RunView(BaseModel):
         return self.active and self.process == "gone"
 
 
-def plan_checked_run(store: Store, library: Library, config: RunConfig, *,
-                     name: str | None = None) -> RunRecord:
-    """Check a run completely, then write it and its pending conversations.
-
-    The same checks as ``workbench run``: the personas exist, level overrides and a scripted
-    clinician fit them, and both sides' servers answer and have the models.
-
-    Raises:
-        PlanError, LibraryLookupError, LibraryError, BackendError: what is wrong, and what to do;
-            the store is unchanged.
-    """
-    from workbench.simulate import (
-        check_clinician,
-        check_levels,
-        plan_run,
-        preflight,
-        select_personas,
-    )
-
-    select_personas(library, config.personas)  # unknown ids: a message with close matches
-    check_levels(library, config.levels, config.personas)
-    check_clinician(library, config.clinician, config.personas)
-    asyncio.run(preflight(config, script_loader=library.load_script))
-    return plan_run(store, library, config, name=name or None)
-
-
 def plan_and_launch(store_path: Path, library: Library, config: RunConfig, *,
                     name: str | None = None) -> LaunchedRun:
-    """``plan_checked_run`` in the store at ``store_path``, then ``launch_run`` it detached.
+    """``simulate.plan_checked_run`` in the store at ``store_path``, then ``launch_run`` it
+    detached.
 
     Raises:
         The errors of ``plan_checked_run``; nothing is written or started then.
     """
+    from workbench.simulate import plan_checked_run
     from workbench.store import Store
 
     with Store(store_path) as store:

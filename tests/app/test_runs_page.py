@@ -7,6 +7,8 @@ import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -238,3 +240,30 @@ def test_a_run_whose_process_died_can_be_resumed(
     assert "stopped before the run finished" in at.warning[0].value
     at.button(key=f"runs_resume_{run.id}").click().run()
     assert wait_for_run(store_path) == "done"
+
+
+FIRST_RUN_PROBE = """
+import json, sys
+from streamlit.testing.v1 import AppTest
+before = set(sys.modules)
+at = AppTest.from_file(sys.argv[1], default_timeout=60).run()
+print(json.dumps({"exceptions": [e.value for e in at.exception],
+                  "models": at.selectbox(key="runs_patient").options,
+                  "loaded": sorted(set(sys.modules) - before)}))
+"""
+
+
+def test_the_first_run_loads_neither_the_engine_nor_a_model_sdk(
+    store_path: Path, serve: Callable[..., OllamaTestServer],
+) -> None:
+    # In a fresh interpreter: this one has imported everything already. Those modules cost the
+    # page's first run about half a second and are needed only to launch a run.
+    serve()
+    out = subprocess.run([sys.executable, "-c", FIRST_RUN_PROBE, PAGE], capture_output=True,
+                         text=True, check=True, env=os.environ.copy(), timeout=120).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["exceptions"] == []
+    assert result["models"] == ["ollama/llama3.2:1b", "ollama/qwen2.5:0.5b"]  # probed all the same
+    heavy = {"ollama", "openai", "httpx", "workbench.simulate", "workbench.simulate.engine",
+             "workbench.demo"}
+    assert heavy.isdisjoint(result["loaded"])

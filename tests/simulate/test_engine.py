@@ -78,29 +78,29 @@ async def test_transient_faults_are_retried_without_duplicating_or_losing_turns(
         assert_well_formed(conv)
 
 
-class _Doomed(OllamaTestServer):
-    """Fails every chat call whose system prompt is ``doomed`` (one persona's prompt)."""
-
-    doomed = ""
-
-    def _record(self, path: str, body: dict[str, Any]) -> str | None:
-        fault = super()._record(path, body)
+def _failing_prompt(doomed: list[str]) -> Callable[[dict[str, Any]], str | None]:
+    """A fault hook: HTTP 500 for every chat call whose system prompt is in ``doomed``."""
+    def fault(body: dict[str, Any]) -> str | None:
         system = (body.get("messages") or [{}])[0].get("content")
-        return "http_500" if path == "/api/chat" and system == self.doomed else fault
+        return "http_500" if system in doomed else None
+
+    return fault
 
 
 async def test_a_conversation_that_keeps_failing_is_marked_failed_and_the_rest_complete(
     make_server: Callable[..., OllamaTestServer], plan: Callable[..., str], library: Library,
     store_path: Path,
 ) -> None:
-    server = make_server(_Doomed, parallel=8)
+    doomed: list[str] = []
+    server = make_server(parallel=8, fault_fn=_failing_prompt(doomed))
     run_id = plan(personas=_six(library), samples=1, max_turns=8, hosts=[server.url])
     victim = transcripts(store_path, run_id)[2]
-    server.doomed = victim.patient_prompt  # type: ignore[attr-defined]
+    doomed.append(victim.patient_prompt or "")
 
     summary = await execute_run(store_path, run_id, retry=FAST_RETRY)
     assert summary.status == "done"
     assert (summary.progress.done, summary.progress.failed) == (5, 1)
+    assert server.stats().faults == {"http_500": 8}  # every attempt of the victim's only call
     for conv in transcripts(store_path, run_id):
         if conv.id == victim.id:
             assert conv.status == "failed"
@@ -111,7 +111,7 @@ async def test_a_conversation_that_keeps_failing_is_marked_failed_and_the_rest_c
             assert_well_formed(conv)
 
     # Failed conversations get another go only when asked.
-    server.doomed = ""  # type: ignore[attr-defined]
+    server.configure(fault_fn=None)
     await resume_run(store_path, run_id)
     assert transcripts(store_path, run_id)[2].status == "failed"
     await resume_run(store_path, run_id, retry_failed=True)

@@ -11,6 +11,7 @@ In-process::
         client = ollama.Client(srv.url)
         srv.fail_next("drop")            # the next model call loses its connection mid-way
         srv.set_fault_rate("http_500", 0.1)
+        srv.configure(fault_fn=lambda body: "hang" if body["model"] == "qwen2.5:0.5b" else None)
 
 As a subprocess (prints its URL as the first stdout line, serves until killed)::
 
@@ -25,7 +26,8 @@ preflight can pass while generation fails: ``http_500``; ``not_found`` (the mode
 ``hang`` (no answer for ``hang_s`` seconds, then the connection closes); ``malformed`` (a broken
 JSON line mid-stream, or a truncated body); ``drop`` (connection closed mid-stream / before the
 answer); ``error_line`` (an ``{"error": ...}`` line mid-stream, as Ollama sends when a runner
-fails; a 500 outside streams).
+fails; a 500 outside streams). A model call's fault is the first of: a queued ``fail_next`` fault,
+the ``fault_fn`` hook's answer for the request's JSON body (in-process only), a rate fault.
 """
 
 from __future__ import annotations
@@ -47,7 +49,10 @@ from .replies import clinician_closing, clinician_reply, insert_text, patient_re
 FAULT_KINDS = ("http_500", "not_found", "hang", "malformed", "drop", "error_line")
 DEFAULT_MODELS = ("llama3.2:1b", "qwen2.5:0.5b")
 ReplyFn = Callable[[dict[str, Any]], str]
-__all__ = ["DEFAULT_MODELS", "FAULT_KINDS", "OllamaTestServer", "ServerStats", "canonical_model"]
+FaultFn = Callable[[dict[str, Any]], str | None]
+"""``fault_fn(request_json) -> fault kind or None``: a fault chosen per request."""
+__all__ = ["DEFAULT_MODELS", "FAULT_KINDS", "FaultFn", "OllamaTestServer", "ServerStats",
+           "canonical_model"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,9 @@ class OllamaTestServer:
         inject: Text put in the middle of every reply (e.g. an HTML payload), or None.
         seed: Seeds the fault RNG, so rate-based faults repeat run to run.
         fault_rates: Probability per model call for each fault kind.
+        fault_fn: ``fault_fn(request_json) -> kind | None``, asked for every model call that no
+            ``fail_next`` fault took (e.g. fail one persona's calls by its system prompt); its
+            answer, when not None, wins over the rate faults. Runs on the handler threads.
         hang_s: How long a ``hang`` fault holds the request before closing the connection.
         embed_dim: Length of ``/api/embed`` vectors.
         stream_chunk_words: Words per streamed chunk.
@@ -87,9 +95,10 @@ class OllamaTestServer:
         self, *, latency: float = 0.0, parallel: int = 4, models: Iterable[str] = DEFAULT_MODELS,
         reply_fn: ReplyFn | None = None, end_marker: str | None = "[END]", close_after: int = 3,
         inject: str | None = None, seed: int = 0, fault_rates: dict[str, float] | None = None,
-        hang_s: float = 60.0, embed_dim: int = 384, stream_chunk_words: int = 2, port: int = 0,
+        fault_fn: FaultFn | None = None, hang_s: float = 60.0, embed_dim: int = 384, stream_chunk_words: int = 2, port: int = 0,
     ) -> None:
         self.latency, self.reply_fn, self.inject = latency, reply_fn, inject
+        self.fault_fn = fault_fn
         self.end_marker, self.close_after, self.hang_s = end_marker, close_after, hang_s
         self.embed_dim, self.stream_chunk_words = embed_dim, max(1, stream_chunk_words)
         self.models = {canonical_model(m): m for m in models}
@@ -173,10 +182,10 @@ class OllamaTestServer:
             self._rates.clear()
 
     def configure(self, **changes: Any) -> None:
-        """Change ``latency``, ``reply_fn``, ``inject``, ``end_marker``, ``close_after`` or
-        ``hang_s`` while serving."""
+        """Change ``latency``, ``reply_fn``, ``fault_fn``, ``inject``, ``end_marker``,
+        ``close_after`` or ``hang_s`` while serving."""
         for name, value in changes.items():
-            if name not in {"latency", "reply_fn", "inject", "end_marker", "close_after", "hang_s"}:
+            if name not in _CONFIGURABLE:
                 raise TypeError(f"cannot configure {name!r}")
             setattr(self, name, value)
 
@@ -218,6 +227,13 @@ class OllamaTestServer:
             if path not in MODEL_CALLS:
                 return None
             fault = self._queue.popleft() if self._queue else None
+            fault_fn = self.fault_fn
+        if fault is None and fault_fn is not None:
+            # Outside the lock: the hook is test code and may take its time or read stats().
+            fault = fault_fn(body)
+            if fault is not None:
+                _check_kind(fault)
+        with self._lock:
             if fault is None:
                 fault = next((k for k, r in self._rates.items() if self._rng.random() < r), None)
             if fault:
@@ -257,6 +273,10 @@ class OllamaTestServer:
         if self.inject:
             text = insert_text(text, self.inject)
         return f"{text} {marker}" if closing else text
+
+
+_CONFIGURABLE = frozenset({"latency", "reply_fn", "fault_fn", "inject", "end_marker",
+                           "close_after", "hang_s"})
 
 
 def _check_kind(kind: str) -> None:

@@ -31,10 +31,9 @@ def demo(
     from workbench.backends import BackendError
     from workbench.demo import DemoUnavailable, demo_config
     from workbench.hosts_status import probe_hosts
-    from workbench.launch import plan_checked_run
     from workbench.library import Library, LibraryError
     from workbench.settings import load_settings
-    from workbench.simulate import PlanError
+    from workbench.simulate import PlanError, plan_checked_run
     from workbench.store import Store, StoreError
 
     settings = load_settings()

@@ -160,11 +160,8 @@ def _plan(store_path: Path, patterns: list[str], *, scenario: str | None, levels
     from workbench.simulate import (
         PlanError,
         RunConfig,
-        check_clinician,
-        check_levels,
         parse_levels,
-        plan_run,
-        preflight,
+        plan_checked_run,
         select_personas,
     )
     from workbench.store import Store
@@ -176,22 +173,17 @@ def _plan(store_path: Path, patterns: list[str], *, scenario: str | None, levels
         raise PlanError("--clinician is needed: a model such as ollama/llama3.2:3b, or a "
                         "script such as scripted/ed_intake.")
     library = Library(load_settings().personas_dir)
-    ids = select_personas(library, patterns, scenario=scenario)
-    overrides = parse_levels(levels)
-    check_levels(library, overrides, ids)
-    check_clinician(library, clinician, ids)
     config = RunConfig(
-        personas=ids, levels=overrides, patient_model=patient_model, clinician=clinician,
-        samples=samples, seed=seed, max_turns=max_turns, concurrency=concurrency, hosts=hosts,
-        allow_remote=allow_remote,
+        personas=select_personas(library, patterns, scenario=scenario),
+        levels=parse_levels(levels),
+        patient_model=patient_model, clinician=clinician, samples=samples, seed=seed,
+        max_turns=max_turns, concurrency=concurrency, hosts=hosts, allow_remote=allow_remote,
         options=ChatOptions.model_validate({k: v for k, v in options.items() if v is not None}),
     )
-    # Before anything is written: a missing model or a stopped server leaves the store as it was.
-    asyncio.run(preflight(config, script_loader=library.load_script))
     with Store(store_path) as db:
-        record = plan_run(db, library, config, name=name)
-    total = len(ids) * samples
-    typer.echo(f"Run {record.id}: {total} conversations ({len(ids)} personas × {samples} "
+        record = plan_checked_run(db, library, config, name=name)
+    n = len(config.personas)
+    typer.echo(f"Run {record.id}: {n * samples} conversations ({n} personas × {samples} "
                f"samples), patient {patient_model}, clinician {clinician}.")
     return record.id
 

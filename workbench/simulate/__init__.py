@@ -1,7 +1,8 @@
 """Simulation: the conversation loop and the run engine (async, concurrent, resumable).
 
-    from workbench.simulate import RunConfig, plan_run, execute_run
-    run = plan_run(store, library, RunConfig(personas=[...], patient_model=..., clinician=...))
+    from workbench.simulate import RunConfig, plan_checked_run, execute_run
+    run = plan_checked_run(store, library, RunConfig(personas=[...], patient_model=...,
+                                                     clinician=...))
     summary = await execute_run(store.path, run.id)
 
 Importing this package loads no model SDK (the backends import theirs on first use).
@@ -14,7 +15,6 @@ from workbench.simulate.engine import (
     RunAborted,
     RunSummary,
     execute_run,
-    preflight,
     resume_run,
 )
 from workbench.simulate.plan import (
@@ -23,7 +23,9 @@ from workbench.simulate.plan import (
     check_clinician,
     check_levels,
     parse_levels,
+    plan_checked_run,
     plan_run,
+    preflight,
     select_personas,
 )
 
@@ -42,6 +44,7 @@ __all__ = [
     "check_levels",
     "execute_run",
     "parse_levels",
+    "plan_checked_run",
     "plan_run",
     "preflight",
     "resume_run",

@@ -11,8 +11,12 @@
   the reason and the run goes on. Permanent errors (server unreachable, model missing, remote host
   refused) abort the run with the backend's message; unfinished conversations stay resumable.
 - **Cancel**: the writer polls the run's cancel flag; in-flight conversations are interrupted and,
-  with those never started, marked ``cancelled``. The store cannot clear the flag yet, so a
-  resumed run ignores the flag that stopped it, and a second cancel during a resume goes unseen.
+  with those never started, marked ``cancelled``. A cancel counts whenever it comes: a fresh run
+  whose flag is already set starts nothing, and the launcher checks the flag before every
+  conversation, so a cancel that lands before the launcher exists still stops it. In-flight
+  model calls are cancelled, not awaited (a turn is stored only once its reply is complete), so
+  a run stops within one poll of the flag. The store cannot clear the flag yet, so a resumed run
+  ignores the flag that stopped it, and a second cancel during a resume goes unseen.
 - **Resume**: ``resume_run`` continues every unfinished conversation (pending, running and
   cancelled; failed ones too with ``retry_failed``) from its last committed turn. Conversations
   are replayed from the store, so no turn is produced twice or skipped.
@@ -28,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from workbench.backends import BackendError, ScriptedBackend, ScriptLoader, check_backend
+from workbench.backends import BackendError, ScriptedBackend, ScriptLoader
 from workbench.domain.transcript import ConversationStatus, Transcript, Turn
 from workbench.simulate.calls import (
     PERMANENT_ERRORS,
@@ -40,7 +44,7 @@ from workbench.simulate.calls import (
     make_lanes,
 )
 from workbench.simulate.conversation import Conversation, ConversationPlan
-from workbench.simulate.plan import RunConfig
+from workbench.simulate.plan import RunConfig, preflight
 from workbench.simulate.writer import StoreWriter, load_run, set_run_status, settle_status
 from workbench.store import StoreError
 
@@ -50,7 +54,6 @@ __all__ = [
     "RunAborted",
     "RunSummary",
     "execute_run",
-    "preflight",
     "resume_run",
 ]
 
@@ -99,24 +102,6 @@ class RunSummary(NamedTuple):
 ProgressCallback = Callable[[ExecutionProgress], None]
 
 
-async def preflight(
-    config: RunConfig,
-    *,
-    hosts: Sequence[str] | None = None,
-    allow_remote: bool | None = None,
-    script_loader: ScriptLoader | None = None,
-) -> None:
-    """Check that both sides' servers are reachable and have their models (or the script loads).
-
-    Raises:
-        BackendError: The first problem, with what to do (``ollama serve``, ``ollama pull``...).
-    """
-    targets = list(hosts or config.hosts) or None
-    remote = config.allow_remote if allow_remote is None else allow_remote
-    for spec in dict.fromkeys((config.patient_model, config.clinician)):
-        await check_backend(spec, hosts=targets, allow_remote=remote, script_loader=script_loader)
-
-
 async def execute_run(
     store_path: str | Path,
     run_id: str,
@@ -162,7 +147,7 @@ async def execute_run(
                            hosts=hosts, allow_remote=allow_remote, retry=retry or RetryPolicy(),
                            script_loader=script_loader, poll_s=poll_s,
                            # A resume overrides an earlier cancel; a fresh start honours it.
-                           ignore_cancel_flag=resume and flagged)
+                           cancel_flag=flagged, ignore_cancel_flag=resume and flagged)
     return await execution.run(started)
 
 
@@ -181,7 +166,7 @@ class _Execution:
     def __init__(self, store_path: str | Path, run_id: str, config: RunConfig,
                  todo: list[Transcript], *, on_progress: ProgressCallback | None,
                  hosts: Sequence[str] | None, allow_remote: bool | None, retry: RetryPolicy,
-                 script_loader: ScriptLoader | None, poll_s: float,
+                 script_loader: ScriptLoader | None, poll_s: float, cancel_flag: bool,
                  ignore_cancel_flag: bool) -> None:
         self.store_path, self.run_id, self.config, self.todo = store_path, run_id, config, todo
         self.hosts = list(hosts or config.hosts)
@@ -194,7 +179,7 @@ class _Execution:
         self.lanes: list[Lane] = []
         self.tasks: set[asyncio.Task[None]] = set()
         self.started: set[str] = set()
-        self.cancelled = False
+        self.cancelled = cancel_flag and not ignore_cancel_flag  # cancelled before it started
         self.abort_error: BaseException | None = None
         self.launcher: asyncio.Task[None] | None = None
 
@@ -202,14 +187,16 @@ class _Execution:
     async def run(self, started: float) -> RunSummary:
         if not self.todo:
             return await self._finish_without_work(started)
-        try:
-            await preflight(self.config, hosts=self.hosts, allow_remote=self.allow_remote,
-                            script_loader=self.script_loader)
-        except BackendError as exc:  # unreachable, model missing, host refused, bad script
-            await asyncio.to_thread(set_run_status, self.store_path, self.run_id, "failed")
-            raise RunAborted(exc.message) from exc
-        self.lanes = make_lanes(self.config.patient_model, self.config.clinician, self.hosts,
-                                allow_remote=self.allow_remote, script_loader=self.script_loader)
+        if not self.cancelled:  # cancelled before it started: no server is needed to say so
+            try:
+                await preflight(self.config, hosts=self.hosts, allow_remote=self.allow_remote,
+                                script_loader=self.script_loader)
+            except BackendError as exc:  # unreachable, model missing, host refused, bad script
+                await asyncio.to_thread(set_run_status, self.store_path, self.run_id, "failed")
+                raise RunAborted(exc.message) from exc
+            self.lanes = make_lanes(self.config.patient_model, self.config.clinician,
+                                    self.hosts, allow_remote=self.allow_remote,
+                                    script_loader=self.script_loader)
         loop = asyncio.get_running_loop()
         self.writer = StoreWriter(self.store_path, self.run_id, loop=loop,
                                   on_cancel=self.cancel, on_error=self._abort,
@@ -223,6 +210,9 @@ class _Execution:
                 await asyncio.wait(set(self.tasks))
         except asyncio.CancelledError:  # Ctrl-C or the caller gave up: stop like a cancel
             self.cancel()
+            # The launcher settles the conversations it never started: let it, before closing.
+            if self.launcher is not None:
+                await asyncio.wait([self.launcher])
             while self.tasks:
                 await asyncio.wait(set(self.tasks))
             await self._finalize(started)
@@ -240,11 +230,17 @@ class _Execution:
     async def _launch_all(self) -> None:
         # Two conversations per slot keep every slot fed while conversations still finish in
         # order, so a cancelled or interrupted run leaves mostly complete transcripts.
-        admit = asyncio.Semaphore(2 * self.config.concurrency * len(self.lanes))
+        admit = asyncio.Semaphore(2 * self.config.concurrency * max(1, len(self.lanes)))
         launched = 0
         try:
             for conversation in self.todo:
+                # Checked before and after the wait: a cancel or an abort may come at any point,
+                # even before this task existed (then nobody could cancel it).
+                if self._stopping:
+                    break
                 await admit.acquire()
+                if self._stopping:
+                    break
                 lane = min(self.lanes, key=lambda ln: ln.active)
                 lane.active += 1
                 task = asyncio.create_task(self._converse(conversation, lane, admit))
@@ -252,11 +248,16 @@ class _Execution:
                 task.add_done_callback(functools.partial(self._task_done, conv=conversation))
                 launched += 1
         except asyncio.CancelledError:
-            if self.cancelled:  # conversations never started are cancelled too
-                for conversation in self.todo[launched:]:
-                    self.writer.set_conversation_status(conversation.id, "cancelled")
-                    self.progress.cancelled += 1
-                self._report()
+            pass  # stopped by cancel() or an abort: settled below
+        if self.cancelled:  # conversations never started are cancelled too
+            for conversation in self.todo[launched:]:
+                self.writer.set_conversation_status(conversation.id, "cancelled")
+                self.progress.cancelled += 1
+            self._report()
+
+    @property
+    def _stopping(self) -> bool:
+        return self.cancelled or self.abort_error is not None
 
     def _task_done(self, task: asyncio.Task[None], conv: Transcript) -> None:
         self.tasks.discard(task)

@@ -3,10 +3,13 @@
 Planning does all the library work up front (resolving personas, rendering every prompt a
 conversation can need), so executing or resuming a run reads only the store. Planning writes
 nothing until every persona has resolved and rendered: a user error leaves the store unchanged.
+``plan_checked_run`` is the one sequence of checks (personas, levels, clinician, servers) that
+both the command line and the Runs page go through before ``plan_run`` writes anything.
 """
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import fnmatch
 import itertools
@@ -16,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workbench.backends import ChatOptions, parse_spec
+from workbench.backends import ChatOptions, ScriptLoader, check_backend, parse_spec
 from workbench.domain.prompts import RenderedPrompts, ResolvedPersona
 from workbench.domain.state import PatientState
 from workbench.simulate.conversation import ConversationPlan, state_key
@@ -300,3 +303,55 @@ def plan_run(
             ))
     store.add_conversations(conversations)
     return run
+
+
+async def preflight(
+    config: RunConfig,
+    *,
+    hosts: Sequence[str] | None = None,
+    allow_remote: bool | None = None,
+    script_loader: ScriptLoader | None = None,
+) -> None:
+    """Check that both sides' servers are reachable and have their models (or the script loads).
+
+    Raises:
+        BackendError: The first problem, with what to do (``ollama serve``, ``ollama pull``...).
+    """
+    targets = list(hosts or config.hosts) or None
+    remote = config.allow_remote if allow_remote is None else allow_remote
+    for spec in dict.fromkeys((config.patient_model, config.clinician)):
+        await check_backend(spec, hosts=targets, allow_remote=remote, script_loader=script_loader)
+
+
+def plan_checked_run(
+    store: Store, library: Library, config: RunConfig, *, name: str | None = None
+) -> RunRecord:
+    """Check a run completely, then write it and its pending conversations (``plan_run``).
+
+    The checks, in order: the personas exist (ids; ``select_personas`` turns globs into ids),
+    the level overrides and a scripted clinician fit them, and both sides' servers answer and
+    have the models. Runs its own event loop for the server checks: call it from synchronous
+    code (a command, a page).
+
+    Args:
+        store: The store to write to (nothing is written unless every check passes).
+        library: The persona library the ids refer to.
+        config: The run's make-up.
+        name: A label for the run (default: personas, samples and models).
+
+    Returns:
+        The new run's record.
+
+    Raises:
+        PlanError: An unknown persona (with close matches), axis or level, or a script written
+            for another scenario.
+        LibraryError: A persona cannot be resolved or rendered; ``LibraryLookupError`` for an
+            unknown script.
+        BackendError: A server is unreachable, lacks a model or is remote without the opt-in.
+    """
+    ids = select_personas(library, config.personas)
+    config = config.model_copy(update={"personas": ids})
+    check_levels(library, config.levels, ids)
+    check_clinician(library, config.clinician, ids)
+    asyncio.run(preflight(config, script_loader=library.load_script))
+    return plan_run(store, library, config, name=name or None)

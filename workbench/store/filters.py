@@ -2,8 +2,7 @@
 
 Levels go through level sets: the (axis, level) constraints become the short list of level-set
 ids that satisfy all of them, and conversations are matched on ``levels_id`` within the covering
-index ``conversations_filter``. Counting a filtered set then reads one index, never the wide
-conversation rows.
+index ``conversations_filter``. Counting a filtered set then reads that one index.
 """
 
 from __future__ import annotations

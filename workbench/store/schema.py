@@ -173,7 +173,7 @@ def _v2_search_levels_annotations(db: sqlite_utils.Database) -> None:
     conn.execute("UPDATE conversations SET updated_at = created_at")
     for (raw,) in conn.execute("SELECT DISTINCT levels FROM conversations").fetchall():
         levels = json.loads(raw)
-        canonical = json.dumps(levels, sort_keys=True, separators=(",", ":"))
+        canonical = json.dumps(levels, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
         conn.execute("INSERT OR IGNORE INTO level_sets (levels) VALUES (?)", (canonical,))
         (set_id,) = conn.execute(
             "SELECT id FROM level_sets WHERE levels = ?", (canonical,)
@@ -186,7 +186,7 @@ def _v2_search_levels_annotations(db: sqlite_utils.Database) -> None:
 
     conn.execute("DROP INDEX conversations_run")  # replaced by a covering one
     conversations.create_index(["run_id", "status", "n_turns"], index_name="conversations_run")
-    # Covers every filter column: counting a filtered set never reads the wide rows.
+    # Covers every filter column: counting a filtered set reads this index and nothing else.
     conversations.create_index(
         [
             "patient_model",

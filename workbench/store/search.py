@@ -12,11 +12,12 @@ from workbench.store.records import ConversationFilter, TurnHit
 from workbench.store.schema import CONVERSATION_OF_HIT
 
 RANK_WINDOW = 5_000
-"""Hits are ranked by BM25 among at most this many matching turns, the newest ones.
+"""Hits are ranked by BM25 among at most this many matching turns: the newest ones (highest
+rowids, so the latest conversations).
 
-Ranking must score every candidate (about 1 µs each); a word found in a quarter of two million
-turns would take half a second to rank in full. Queries with fewer matches, the useful ones,
-are ranked exactly.
+Ranking scores every candidate (a few µs each), so ranking all 500,000 turns that hold a common
+word would take a second or more. Queries with fewer matches, the useful ones, are ranked
+exactly.
 """
 SNIPPET_TOKENS = 16
 """Words of context in a hit's snippet."""
