@@ -3,10 +3,10 @@
 Fills a temporary store with N conversations x 20 turns of varied text (sentences built from word
 banks, personas over four axes, several models, clinicians and runs), then prints:
 
-* ingest: turns/s through ``Store.append_turns_bulk`` (full-text index included: turns are
-  indexed set-wise, ``INSERT INTO turns_fts SELECT ...``, in the same transaction), against a
-  baseline measured in the same run: the same rows ``executemany``-ed into a bare table with no
-  index, no full-text index and no checks;
+* ingest: turns/s through ``Store.append_turns_bulk`` in calls of 40,000 turns (full-text
+  index included: each call writes its turns and their FTS5 entries in rowid order in one
+  transaction), against a baseline measured in the same run: the same rows ``executemany``-ed
+  into a bare table with no index, no full-text index and no checks;
 * (a) p50/p95 of ``list_conversations`` (two axis levels + a model, a page of 50, with the total),
   against a baseline: the same page and count through ``json_extract`` on unindexed levels;
 * (b) p50/p95 of ``search_turns`` (limit 50), against a baseline: FTS5 ranking every match
@@ -17,6 +17,10 @@ banks, personas over four axes, several models, clinicians and runs), then print
     python benchmarks/store_bench.py --conversations 2000  # smoke run
 
 Goals: >= 100,000 turns/s ingest, p95 <= 50 ms for (a), p95 <= 100 ms for (b).
+
+Every figure comes with its CPU time too: on a shared machine wall times stretch with the load
+(printed at start and end), CPU times show what the work costs on an idle core.
+``--store PATH`` keeps the filled store (or reuses it, skipping ingest) for repeated query runs.
 """
 
 from __future__ import annotations

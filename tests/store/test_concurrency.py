@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
+import sys
+import types
 from pathlib import Path
+
+import pytest
 
 from tests.store import workers
 from workbench.store import ConversationFilter, Store
@@ -19,7 +23,12 @@ def _drain(q: multiprocessing.Queue) -> list[object]:
             return items
 
 
-def test_concurrent_writers_annotator_and_reader(tmp_path: Path) -> None:
+def test_concurrent_writers_annotator_and_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A spawned child re-runs the parent's __main__ module; in a full test run that can be a
+    # Streamlit page script an AppTest left there. The workers need nothing from it.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     path = str(tmp_path / "shared.db")  # not created yet: the processes race to create it
     ctx = multiprocessing.get_context("spawn")
     start = ctx.Barrier(4)

@@ -1,8 +1,11 @@
-"""The store: the only module that speaks SQL (SQLite via sqlite-utils, WAL mode).
+"""The store: the only module that speaks SQL. One SQLite file in WAL mode; sqlite-utils builds
+the schema in migrations, queries are plain sqlite3.
 
->>> with Store("store.db") as store:
-...     run = store.create_run(name="pilot", config={}, patient_model="ollama/llama3.2:3b",
-...                            clinician="scripted/intake")
+Example::
+
+    with Store(settings.store_path) as store:
+        run = store.create_run(name="pilot", config={}, patient_model="ollama/llama3.2:3b",
+                               clinician="scripted/intake")
 """
 
 from workbench.store.errors import (
