@@ -44,7 +44,8 @@ def test_conversation_round_trips_as_transcript(
     store.set_conversation_status(conversation_id, "done")
 
     transcript = store.get_transcript(conversation_id)
-    assert transcript.model_dump(exclude={"turns"}) == {
+    assert transcript.sample == 1 and transcript.created_at is not None
+    assert transcript.model_dump(exclude={"turns", "sample", "created_at"}) == {
         "id": conversation_id, "run_id": run.id, "source": "simulated", "persona_id": "ada",
         "persona_hash": persona_hash, "scenario": "ed_consult", "profile": "ed_pn_01",
         "levels": {"personality": "verbose", "language": "B"},

@@ -57,6 +57,8 @@ class Transcript(BaseModel):
     clinician: str | None = None
     """Clinician spec: a model (``ollama/...``), a script (``scripted/...``) or ``human:<name>``."""
     seed: int | None = None
+    sample: int | None = None
+    """Sample index within the run (seed = run seed + sample)."""
     status: ConversationStatus = "pending"
     failure_reason: str | None = None
     patient_prompt: str | None = None
@@ -66,4 +68,6 @@ class Transcript(BaseModel):
     patient_template_hash: str | None = None
     clinician_template_hash: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime | None = None
+    """When the conversation was planned or imported (UTC)."""
     turns: list[Turn] = Field(default_factory=list)

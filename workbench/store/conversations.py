@@ -280,6 +280,7 @@ def transcript_from_row(row: sqlite3.Row, turns: list[Turn]) -> Transcript:
         patient_model=row["patient_model"],
         clinician=row["clinician"],
         seed=row["seed"],
+        sample=row["sample"],
         status=row["status"],
         failure_reason=row["failure_reason"],
         patient_prompt=row["patient_prompt"],
@@ -287,5 +288,6 @@ def transcript_from_row(row: sqlite3.Row, turns: list[Turn]) -> Transcript:
         patient_template_hash=row["patient_template_hash"],
         clinician_template_hash=row["clinician_template_hash"],
         metadata=json.loads(row["metadata"]),
+        created_at=from_text(row["created_at"]),
         turns=turns,
     )
