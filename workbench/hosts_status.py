@@ -162,7 +162,8 @@ def _get_tags(host: str, timeout_s: float) -> list[dict[str, Any]]:
 
 def _model_info(entry: dict[str, Any]) -> ModelInfo:
     """One ``/api/tags`` entry (sizes and details are optional: a model works without them)."""
-    details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
+    details = entry.get("details")
+    details = details if isinstance(details, dict) else {}
     size = entry.get("size")
     return ModelInfo(name=str(entry.get("model") or entry.get("name")),
                      size_bytes=size if isinstance(size, int) else None,

@@ -12,7 +12,7 @@ import pytest
 from tests.support import OllamaTestServer
 from workbench.domain.transcript import Transcript
 from workbench.library import Library
-from workbench.simulate import RunConfig, plan_run
+from workbench.simulate import RunConfig, plan_run, select_personas
 from workbench.store import Store
 
 PROJECT_PERSONAS = Path(__file__).resolve().parents[2] / "personas"
@@ -79,6 +79,11 @@ def plan(store_path: Path, library: Library) -> Callable[..., str]:
             return plan_run(store, library, RunConfig(**fields)).id
 
     return make
+
+
+def six_personas(library: Library) -> list[str]:
+    """The first six ED personas: the usual cast of an engine test."""
+    return select_personas(library, ["ed_*"])[:6]
 
 
 def transcripts(store_path: Path, run_id: str) -> list[Transcript]:

@@ -9,16 +9,12 @@ from typing import Any
 
 import pytest
 
-from tests.simulate.conftest import assert_well_formed, transcripts
+from tests.simulate.conftest import assert_well_formed, six_personas, transcripts
 from tests.support import OllamaTestServer
 from workbench.library import Library
-from workbench.simulate import engine, execute_run, resume_run, select_personas
+from workbench.simulate import engine, execute_run, resume_run
 from workbench.simulate.writer import StoreWriter
 from workbench.store import Store
-
-
-def _six(library: Library) -> list[str]:
-    return select_personas(library, ["ed_*"])[:6]
 
 
 def _request_cancel(store_path: Path, run_id: str) -> None:
@@ -39,7 +35,7 @@ async def test_a_run_cancelled_before_it_starts_calls_nothing_and_resumes_later(
     store_path: Path,
 ) -> None:
     server = make_server()
-    run_id = plan(personas=_six(library), max_turns=6, hosts=[server.url])
+    run_id = plan(personas=six_personas(library), max_turns=6, hosts=[server.url])
     _request_cancel(store_path, run_id)  # e.g. Cancel clicked while the process was loading
 
     summary = await execute_run(store_path, run_id, poll_s=0.05)
@@ -57,7 +53,7 @@ async def test_a_cancel_seen_before_the_launcher_exists_starts_no_conversation(
     store_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     server = make_server()
-    run_id = plan(personas=_six(library), max_turns=6, hosts=[server.url])
+    run_id = plan(personas=six_personas(library), max_turns=6, hosts=[server.url])
     seen: list[bool] = []  # per cancel() call: whether the launcher existed yet
     cancelled = asyncio.Event()
 
@@ -95,7 +91,7 @@ async def test_a_mid_run_cancel_interrupts_calls_in_flight_without_half_turns(
 ) -> None:
     # Every model call hangs for a minute: a cancel that awaited the calls in flight would too.
     server = make_server(parallel=8, hang_s=60, fault_fn=lambda body: "hang")
-    run_id = plan(personas=_six(library), max_turns=6, concurrency=2, hosts=[server.url])
+    run_id = plan(personas=six_personas(library), max_turns=6, concurrency=2, hosts=[server.url])
     task = asyncio.create_task(execute_run(store_path, run_id, poll_s=0.05))
     with Store(store_path) as store:
         while server.stats().chat_requests < 2:  # both slots of the host are waiting

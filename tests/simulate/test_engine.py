@@ -9,18 +9,15 @@ from typing import Any
 
 import pytest
 
-from tests.simulate.conftest import MODEL, assert_well_formed, transcripts
+from tests.simulate.conftest import MODEL, assert_well_formed, six_personas, transcripts
 from tests.support import OllamaTestServer
 from workbench.library import Library
-from workbench.simulate import RetryPolicy, RunAborted, execute_run, resume_run, select_personas
+from workbench.simulate import RetryPolicy, RunAborted, execute_run, resume_run
 from workbench.store import Store
 
 FAST_RETRY = RetryPolicy(attempts=8, base_s=0.005, cap_s=0.05)
 CONFUSED = "ed_uti_02-plain-B-high-high"
 
-
-def _six(library: Library) -> list[str]:
-    return select_personas(library, ["ed_*"])[:6]
 
 
 def _texts(store_path: Path, run_id: str) -> dict[tuple[str | None, int | None], list[str]]:
@@ -33,7 +30,7 @@ async def test_six_personas_two_samples_complete_with_every_turn_stored(
     store_path: Path,
 ) -> None:
     server = make_server(parallel=8)
-    run_id = plan(personas=_six(library), samples=2, max_turns=10, concurrency=4,
+    run_id = plan(personas=six_personas(library), samples=2, max_turns=10, concurrency=4,
                   hosts=[server.url])
     seen: list[tuple[int, int]] = []
     summary = await execute_run(store_path, run_id,
@@ -62,7 +59,7 @@ async def test_transient_faults_are_retried_without_duplicating_or_losing_turns(
 ) -> None:
     server = make_server(parallel=8, hang_s=0.2, seed=7, fault_rates={
         "http_500": 0.08, "drop": 0.05, "malformed": 0.05, "hang": 0.02})
-    config: dict[str, Any] = {"personas": _six(library), "samples": 2, "max_turns": 10,
+    config: dict[str, Any] = {"personas": six_personas(library), "samples": 2, "max_turns": 10,
                               "concurrency": 4, "hosts": [server.url]}
     faulty = plan(**config)
     summary = await execute_run(store_path, faulty, retry=FAST_RETRY)
@@ -93,7 +90,7 @@ async def test_a_conversation_that_keeps_failing_is_marked_failed_and_the_rest_c
 ) -> None:
     doomed: list[str] = []
     server = make_server(parallel=8, fault_fn=_failing_prompt(doomed))
-    run_id = plan(personas=_six(library), samples=1, max_turns=8, hosts=[server.url])
+    run_id = plan(personas=six_personas(library), samples=1, max_turns=8, hosts=[server.url])
     victim = transcripts(store_path, run_id)[2]
     doomed.append(victim.patient_prompt or "")
 
@@ -125,7 +122,7 @@ async def test_the_cancel_flag_stops_the_run_and_resume_finishes_it(
     store_path: Path,
 ) -> None:
     server = make_server(parallel=2, latency=0.1)
-    run_id = plan(personas=_six(library), samples=2, max_turns=10, concurrency=1,
+    run_id = plan(personas=six_personas(library), samples=2, max_turns=10, concurrency=1,
                   hosts=[server.url])
     task = asyncio.create_task(execute_run(store_path, run_id, poll_s=0.05))
     with Store(store_path) as store:
@@ -154,7 +151,7 @@ async def test_model_calls_in_flight_stay_within_the_limit_of_each_host(
     store_path: Path,
 ) -> None:
     servers = [make_server(parallel=8, latency=0.02) for _ in range(2)]
-    run_id = plan(personas=_six(library), samples=2, max_turns=8, concurrency=2,
+    run_id = plan(personas=six_personas(library), samples=2, max_turns=8, concurrency=2,
                   hosts=[s.url for s in servers])
     assert (await execute_run(store_path, run_id)).status == "done"
     for server in servers:
@@ -187,7 +184,8 @@ async def test_the_scripted_intake_ends_with_its_closing_line(
     store_path: Path,
 ) -> None:
     server = make_server()
-    run_id = plan(personas=_six(library)[:2], clinician="scripted/ed_intake", hosts=[server.url])
+    run_id = plan(personas=six_personas(library)[:2], clinician="scripted/ed_intake",
+                  hosts=[server.url])
     await execute_run(store_path, run_id)
     questions = library.load_script("ed_intake")
     for conv in transcripts(store_path, run_id):
@@ -208,7 +206,7 @@ async def test_permanent_problems_abort_with_what_to_do(
         "remote": ("http://192.0.2.10:11434", MODEL, "WORKBENCH_ALLOW_REMOTE=1"),
     }[case]
     host = host or make_server().url
-    run_id = plan(personas=_six(library)[:1], patient_model=model, hosts=[host])
+    run_id = plan(personas=six_personas(library)[:1], patient_model=model, hosts=[host])
     with pytest.raises(RunAborted, match=expected):
         await execute_run(store_path, run_id)
     with Store(store_path) as store:
@@ -221,7 +219,7 @@ async def test_a_model_removed_mid_run_aborts_and_the_run_resumes_later(
     store_path: Path,
 ) -> None:
     server = make_server(parallel=4)
-    run_id = plan(personas=_six(library), max_turns=8, hosts=[server.url])
+    run_id = plan(personas=six_personas(library), max_turns=8, hosts=[server.url])
     server.fail_next("not_found")  # the preflight passes; the first chat call gets a 404
     with pytest.raises(RunAborted, match="ollama pull llama3.2:1b"):
         await execute_run(store_path, run_id)

@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.simulate.conftest import assert_well_formed, transcripts
+from tests.simulate.conftest import assert_well_formed, six_personas, transcripts
 from tests.support import OllamaTestServer
 from workbench.library import Library
-from workbench.simulate import execute_run, select_personas
+from workbench.simulate import execute_run
 from workbench.store import Store
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ async def test_a_killed_run_resumes_with_no_duplicated_and_no_missing_turn(
     store_path: Path, library_root: Path, tmp_path: Path,
 ) -> None:
     server = make_server(parallel=4, latency=0.03)
-    personas = select_personas(library, ["ed_*"])[:6]
+    personas = six_personas(library)
     config = {"personas": personas, "samples": 2, "concurrency": 3, "max_turns": 20,
               "hosts": [server.url]}
     run_id = plan(**config)

@@ -95,7 +95,8 @@ class OllamaTestServer:
         self, *, latency: float = 0.0, parallel: int = 4, models: Iterable[str] = DEFAULT_MODELS,
         reply_fn: ReplyFn | None = None, end_marker: str | None = "[END]", close_after: int = 3,
         inject: str | None = None, seed: int = 0, fault_rates: dict[str, float] | None = None,
-        fault_fn: FaultFn | None = None, hang_s: float = 60.0, embed_dim: int = 384, stream_chunk_words: int = 2, port: int = 0,
+        fault_fn: FaultFn | None = None, hang_s: float = 60.0, embed_dim: int = 384,
+        stream_chunk_words: int = 2, port: int = 0,
     ) -> None:
         self.latency, self.reply_fn, self.inject = latency, reply_fn, inject
         self.fault_fn = fault_fn

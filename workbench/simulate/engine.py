@@ -45,7 +45,13 @@ from workbench.simulate.calls import (
 )
 from workbench.simulate.conversation import Conversation, ConversationPlan
 from workbench.simulate.plan import RunConfig, preflight
-from workbench.simulate.writer import StoreWriter, load_run, set_run_status, settle_status
+from workbench.simulate.writer import (
+    POLL_S,
+    StoreWriter,
+    load_run,
+    set_run_status,
+    settle_status,
+)
 from workbench.store import StoreError
 
 __all__ = [
@@ -113,7 +119,7 @@ async def execute_run(
     retry_failed: bool = False,
     retry: RetryPolicy | None = None,
     script_loader: ScriptLoader | None = None,
-    poll_s: float = 0.5,
+    poll_s: float = POLL_S,
 ) -> RunSummary:
     """Execute a planned run's unfinished conversations.
 

@@ -29,6 +29,9 @@ from workbench.store import Store, StoreError
 _STOP = object()
 MAX_GROUP = 256
 """Most queued writes applied in one go."""
+POLL_S = 0.25
+"""Seconds between polls of the cancel flag: the longest a cancel waits to be seen (a poll is
+one primary-key read)."""
 
 
 class StoreWriter:
@@ -53,7 +56,7 @@ class StoreWriter:
         loop: asyncio.AbstractEventLoop,
         on_cancel: Callable[[], None],
         on_error: Callable[[BaseException], None],
-        poll_s: float = 0.5,
+        poll_s: float = POLL_S,
         ignore_set_flag: bool = False,
     ) -> None:
         self._path = store_path
@@ -107,22 +110,29 @@ class StoreWriter:
 
     # -- the thread ---------------------------------------------------------------------------
     def _serve(self) -> None:
+        store: Store | None = None
         try:
             store = Store(self._path)
+            # The first poll comes before start() returns, so a cancel requested by now reaches
+            # the loop ahead of anything the run starts.
+            cancel_seen = store.cancel_requested(self._run_id)
         except Exception as exc:  # noqa: BLE001 - start() re-raises it on the loop
+            if store is not None:
+                store.close()
             self._startup_error = exc
             self._ready.set()
             return
+        # Without a way to clear the flag, a resumed run can only ignore the old one.
+        if cancel_seen and not self._ignore_set_flag:
+            self._notify(self._on_cancel)
         self._ready.set()
         try:
-            self._drain(store)
+            self._drain(store, cancel_seen)
         finally:
             store.close()
 
-    def _drain(self, store: Store) -> None:
-        next_poll = time.monotonic()  # first poll at once: the run may be cancelled already
-        # Without a way to clear the flag, a resumed run can only ignore the old one.
-        cancel_seen = self._ignore_set_flag and store.cancel_requested(self._run_id)
+    def _drain(self, store: Store, cancel_seen: bool) -> None:
+        next_poll = time.monotonic() + self._poll_s
         while True:
             try:
                 items = [self._queue.get(timeout=max(0.0, next_poll - time.monotonic()))]
