@@ -3,10 +3,8 @@ scenario or cluster; a lasso or box selection lists the conversations to open.""
 
 import streamlit as st
 
-from workbench.analysis import clusters as cl
-from workbench.analysis import corpus, embeddings, figures
-from workbench.analysis import recoverability as rec
-from workbench.analysis.projection import available_methods
+from workbench.analysis import corpus, embeddings
+from workbench.backends import BackendError
 from workbench.settings import load_settings
 from workbench.store import Store
 
@@ -15,69 +13,101 @@ STORE = str(settings.store_path)
 st.title("Clusters")
 
 
+@st.cache_data(show_spinner="Reading the patient text…", max_entries=4)
+def cached_units(key: tuple):
+    """``key`` = (store, runs, unit, model, conversations, turns): a run that grows gets a new one."""
+    with Store(key[0]) as store:
+        return corpus.load_units(store, key[1], key[2])
+
+
+@st.cache_data(show_spinner="Looking up cached embeddings…", max_entries=4)
+def cached_coverage(key: tuple) -> float:
+    with Store(key[0]) as store:
+        return embeddings.cached_fraction(store, cached_units(key)["text"].to_list(), key[3])
+
+
+def unit_vectors(key: tuple):
+    with Store(key[0]) as store:
+        return embeddings.embed_texts(store, cached_units(key)["text"].to_list(), key[3]).vectors
+
+
 @st.cache_data(show_spinner="Projecting and clustering…", max_entries=16)
 def cached_map(key: tuple, projection: str, clustering: str, k: int, min_size: int):
-    """``key`` = (store, runs, unit, model, unit count): a run that grows gets a new map."""
-    with Store(key[0]) as store:
-        units, vectors = embeddings.embedded_units(store, key[1], key[2], key[3])
-    return cl.build_map(units, vectors, projection=projection, clustering=clustering, k=k,
-                        min_cluster_size=min_size, seed=0)
+    return cl.build_map(cached_units(key), unit_vectors(key), projection=projection,
+                        clustering=clustering, k=k, min_cluster_size=min_size, seed=0)
 
 
 @st.cache_data(show_spinner="Cross-validating classifiers…", max_entries=16)
 def cached_recoverability(key: tuple, permutations: int):
-    with Store(key[0]) as store:
-        units, vectors = embeddings.embedded_units(store, key[1], key[2], key[3])
-    texts = units["text"].to_list()
-    return rec.recoverability(corpus.levels_by_axis(units), embeddings=vectors, texts=texts,
-                              permutations=permutations)
+    units = cached_units(key)
+    return rec.recoverability(corpus.levels_by_axis(units), embeddings=unit_vectors(key),
+                              texts=units["text"].to_list(), permutations=permutations)
 
 
 with Store(STORE) as store:
-    runs = {r.id: r.name for r in store.list_runs()}
-if not runs:
+    sizes = {r.id: r for r in corpus.run_sizes(store)}
+if not sizes:
     st.info("No runs yet: start one on the **Runs** page, then come back to map it.")
     st.stop()
 
 c1, c2, c3 = st.columns([3, 1, 2])
-run_ids = c1.multiselect("Runs", list(runs), default=list(runs)[:1], key="clusters_runs",
-                         format_func=lambda r: f"{r} · {runs[r]}")
+run_ids = c1.multiselect("Runs", list(sizes), default=corpus.default_runs(list(sizes.values())),
+                         key="clusters_runs", format_func=lambda r: f"{r} · {sizes[r].name} · "
+                         f"{sizes[r].conversations:,} conversations")
 unit = c2.radio("Unit", corpus.UNITS, key="clusters_unit",
                 help="conversation: a conversation's patient side; turn: each patient turn.")
 model = c3.text_input("Embedding model", embeddings.DEFAULT_MODEL, key="clusters_model")
 if not run_ids:
+    st.info("Pick the runs to map (newest first).")
     st.stop()
 
-with Store(STORE) as store:
-    texts = corpus.load_units(store, run_ids, unit)["text"].to_list()
-    cached = embeddings.cached_fraction(store, texts, model)
-if not texts:
+key = (STORE, tuple(run_ids), unit, embeddings.canonical_model_name(model),
+       sum(sizes[r].conversations for r in run_ids), sum(sizes[r].turns for r in run_ids))
+most = sum(sizes[r].units(unit) for r in run_ids)
+if most > corpus.SMALL_MAP_UNITS and st.session_state.get("clusters_chosen") != key:
+    st.info(f"Up to {most:,} {unit}s: reading and mapping them takes a while.")
+    if not st.button(f"Map these {unit}s", key="clusters_go"):
+        st.stop()
+    st.session_state["clusters_chosen"] = key
+
+# Imported once there is something to map: the first visit stays light.
+from workbench.analysis import clusters as cl
+from workbench.analysis import figures, titles
+from workbench.analysis import recoverability as rec
+from workbench.analysis.projection import available_methods
+
+n_texts = len(cached_units(key))
+if not n_texts:
     st.info("These runs have no patient text yet.")
     st.stop()
-if cached < 1:
-    st.warning(f"{1 - cached:.0%} of the {len(texts)} texts have no `{model}` embedding yet. "
+if (cached := cached_coverage(key)) < 1:
+    st.warning(f"{1 - cached:.0%} of the {n_texts} texts have no `{model}` embedding yet. "
                f"From a terminal: `workbench embed --run {run_ids[0]} --unit {unit}`.")
     if not st.button("Embed them now", key="clusters_embed"):
         st.stop()
     bar = st.progress(0.0, text="Embedding…")
     with Store(STORE) as store:
-        embeddings.embed_texts(store, texts, model, on_progress=lambda done, n: bar.progress(done / n))
+        embeddings.embed_texts(store, cached_units(key)["text"].to_list(), model,
+                               on_progress=lambda done, n: bar.progress(done / n))
+    cached_coverage.clear()
     st.rerun()
 
-key = (STORE, tuple(run_ids), unit, model, len(texts))
 c1, c2, c3, c4 = st.columns(4)
 projection = c1.selectbox("Projection", available_methods(), key="clusters_projection")
 clustering = c2.selectbox("Clustering", ["kmeans", "hdbscan"], key="clusters_clustering")
-k = c3.number_input("k (k-means)", 2, 50, min(8, max(2, len(texts) // 5)), key="clusters_k")
+k = c3.number_input("k (k-means)", 2, 50, min(8, max(2, n_texts // 5)), key="clusters_k")
 min_size = c4.number_input("Min cluster size (HDBSCAN)", 2, 500, 5, key="clusters_min_size")
-result = cached_map(key, projection, clustering, int(k), int(min_size))
+map_id = (key, projection, clustering, int(k), int(min_size))
+result = cached_map(*map_id)
 frame, axes = result.frame, corpus.axis_columns(result.frame)
+named = st.session_state.get("clusters_titles", {}).get(map_id)
 color_by = st.selectbox("Colour by", corpus.colour_choices(frame), index=1 if axes else 0,
                         format_func=lambda c: c.replace("axis:", "axis · "), key="clusters_color")
 
 left, right = st.columns([3, 2])
 with left:
-    event = st.plotly_chart(figures.map_figure(frame, color_by), on_select="rerun",
+    names = titles.legend_names(named) if named and color_by == "cluster" else None
+    event = st.plotly_chart(figures.map_figure(frame, color_by, names=names), on_select="rerun",
                             selection_mode=("lasso", "box"), key="clusters_map")
     st.caption(f"{len(frame)} {unit}s · projection {result.projection} · lasso or box to select.")
 with right:
@@ -102,9 +132,21 @@ if selected:
     if len(chosen) > 30:
         st.caption(f"…and {len(chosen) - 30} more; narrow the selection.")
 
-with st.expander("Cluster keywords (c-TF-IDF)"):
+with st.expander("Cluster keywords (c-TF-IDF) and titles", expanded=named is not None):
     st.caption(cl.DEFINITIONS["c_tf_idf"])
-    st.dataframe(cl.keyword_rows(result), hide_index=True)
+    spec = settings.default_patient_model
+    if spec and st.button(f"Name clusters with {spec}", key="clusters_name"):
+        try:
+            with st.spinner(f"Asking {spec} for a title per cluster…"):
+                named = titles.name_clusters(spec, result, hosts=settings.ollama_hosts,
+                                             allow_remote=settings.allow_remote)
+            st.session_state["clusters_titles"] = {map_id: named}
+            st.rerun()  # the map's legend above takes the titles
+        except BackendError as exc:
+            st.error(exc.message)
+    elif not spec:
+        st.caption("Set a default model on the **Settings** page to have it title the clusters.")
+    st.dataframe(cl.keyword_rows(result, named), hide_index=True)
 
 st.subheader("Recoverability: can the intended level be read back?")
 st.caption(rec.DEFINITIONS["recoverability"] + " " + rec.DEFINITIONS["pair_confusion"])

@@ -41,7 +41,7 @@ def back_to_first_page() -> None:
 with Store(settings.store_path) as store:
     facets = store.facets()
     if not facets["status"]:  # every conversation has a status: none means an empty store
-        from workbench.demo import EMPTY_STORE_HINT  # here: the demo module loads the engine
+        from workbench.hosts_status import EMPTY_STORE_HINT
 
         st.info(EMPTY_STORE_HINT)
         st.stop()

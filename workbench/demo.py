@@ -17,8 +17,6 @@ from typing import NamedTuple
 
 from workbench.domain.persona import Persona
 from workbench.hosts_status import (
-    DEMO_OFFER,
-    EMPTY_STORE_HINT,
     OLLAMA_HOWTO,
     HostStatus,
     ModelInfo,
@@ -30,11 +28,8 @@ from workbench.hosts_status import (
 )
 from workbench.simulate import RunConfig
 
-# DEMO_OFFER and EMPTY_STORE_HINT live in hosts_status, which a page imports without the engine;
-# they are re-exported here for the pages that still import them from this module.
 __all__ = [
-    "DEMO_CONCURRENCY", "DEMO_MAX_TURNS", "DEMO_NAME", "DEMO_OFFER", "DEMO_PERSONAS",
-    "EMPTY_STORE_HINT", "MUST_INCLUDE", "DemoPlan", "DemoUnavailable", "ModelChoice",
+    "DEMO_CONCURRENCY", "DEMO_MAX_TURNS", "DEMO_NAME", "DEMO_PERSONAS", "MUST_INCLUDE", "DemoPlan", "DemoUnavailable", "ModelChoice",
     "choose_demo_personas", "choose_smallest_model", "demo_config",
 ]
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.analysis_embed.conftest import fill_store
+from workbench.analysis import corpus
 from workbench.analysis.corpus import (
     colour_choices,
     conversations_among,
@@ -72,3 +75,28 @@ def test_selection_keeps_one_row_per_conversation_in_order(store_path: Path) -> 
 def test_snippet_is_one_line_and_bounded() -> None:
     assert snippet("a\n b   c") == "a b c"
     assert len(snippet("word " * 100, 50)) == 50 and snippet("word " * 100, 50).endswith("…")
+
+
+def test_run_sizes_count_without_loading_and_default_to_a_small_newest_run(store_path) -> None:
+    first = fill_store(store_path)
+    second = fill_store(store_path, per_cell=1)
+    with Store(store_path) as store:
+        sizes = corpus.run_sizes(store)
+    assert [(s.id, s.conversations, s.turns) for s in sizes] == [(second, 4, 16), (first, 12, 48)]
+    assert sizes[1].units("conversation") == 12 and sizes[1].units("turn") == 48
+    assert corpus.default_runs(sizes) == [second]
+    assert corpus.default_runs(sizes, limit=3) == []
+    assert corpus.default_runs([]) == []
+
+
+def test_picking_runs_imports_no_dataframe_or_array_library() -> None:
+    code = (
+        "import sys; import workbench.analysis.corpus, workbench.analysis.embeddings, "
+        "workbench.analysis.titles; print(sorted(m for m in ('numpy', 'polars', 'sklearn') "
+        "if m in sys.modules))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    assert out.stdout.strip() == "[]"

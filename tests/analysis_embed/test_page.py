@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.analysis_embed.conftest import CountingEncoder, fill_store
-from workbench.analysis import embeddings
+from tests.support import OllamaTestServer
+from workbench.analysis import corpus, embeddings
 from workbench.store import Store
 
 APP = str(Path(__file__).resolve().parents[2] / "workbench" / "app.py")
@@ -102,3 +104,64 @@ def test_embed_now_embeds_then_maps(monkeypatch, store_path: Path) -> None:
     assert not at.exception, at.exception
     assert fake.texts == 12
     assert any("12 conversations" in c.value for c in at.caption)
+
+
+def test_a_large_run_is_not_read_until_asked(monkeypatch, filled) -> None:
+    path, run_id = filled
+    monkeypatch.setattr(corpus, "SMALL_MAP_UNITS", 5)
+    real_load_units = corpus.load_units
+
+    def watched(*args, **kwargs):
+        calls.append(args[1])
+        return real_load_units(*args, **kwargs)
+
+    calls: list[object] = []
+    monkeypatch.setattr(corpus, "load_units", watched)
+    at = open_page(monkeypatch, path)
+    assert at.multiselect(key="clusters_runs").value == []
+    assert "Pick the runs to map" in at.info[0].value
+    at.multiselect(key="clusters_runs").set_value([run_id]).run()
+    assert "Up to 12 conversations" in at.info[0].value
+    assert calls == [] and "sklearn" not in str(at.caption)
+    at.button(key="clusters_go").click().run()
+    assert not at.exception, at.exception
+    assert calls and any("12 conversations · projection" in c.value for c in at.caption)
+    at.selectbox(key="clusters_color").set_value("cluster").run()  # the choice is remembered
+    assert any("12 conversations · projection" in c.value for c in at.caption)
+
+
+def with_model(monkeypatch: pytest.MonkeyPatch, store_path: Path, host: str) -> None:
+    settings = store_path.with_name("settings.json")
+    settings.write_text(json.dumps({"default_patient_model": "ollama/llama3.2:1b"}))
+    monkeypatch.setenv("OLLAMA_HOST", host)
+
+
+def test_the_configured_model_names_the_clusters_as_inert_text(monkeypatch, filled) -> None:
+    path, _ = filled
+    payload = "<img src=x onerror=alert(1)> Memory <script>alert(2)</script> & fog"
+    with OllamaTestServer(reply_fn=lambda body: payload) as srv:
+        with_model(monkeypatch, path, srv.url)
+        at = open_page(monkeypatch, path)
+        button = at.button(key="clusters_name")
+        assert button.label == "Name clusters with ollama/llama3.2:1b"
+        button.click().run()
+        assert not at.exception, at.exception
+        assert srv.stats().chat_requests >= 2
+    table = at.dataframe[1].value
+    assert set(table["title"]) == {"Memory alert(2) & fog"}
+    at.selectbox(key="clusters_color").set_value("cluster").run()
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert "0 · Memory alert(2) &amp; fog" in spec and "<script>" not in spec
+
+
+def test_naming_without_a_server_says_how_to_start_one(monkeypatch, filled) -> None:
+    path, _ = filled
+    with OllamaTestServer() as srv:
+        url = srv.url
+    with_model(monkeypatch, path, url)
+    at = open_page(monkeypatch, path)
+    at.button(key="clusters_name").click().run()
+    assert not at.exception, at.exception
+    (error,) = at.error
+    assert f"Cannot connect to the model server at {url}" in error.value
+    assert "ollama serve" in error.value

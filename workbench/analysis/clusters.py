@@ -237,11 +237,16 @@ def separation_rows(separation: Sequence[AxisSeparation]) -> list[dict[str, Any]
     ]
 
 
-def keyword_rows(cluster_map: ClusterMap) -> list[dict[str, Any]]:
-    """Table rows (cluster, units, keywords) for display."""
+def keyword_rows(
+    cluster_map: ClusterMap, titles: Mapping[int, str] | None = None
+) -> list[dict[str, Any]]:
+    """Table rows (cluster, units, keywords; and title, when ``titles`` are given) for display."""
     counts = cluster_map.frame["cluster"].value_counts()
     size = dict(zip(counts["cluster"].to_list(), counts["count"].to_list(), strict=True))
-    return [
-        {"cluster": c, "units": size.get(c, 0), "keywords": ", ".join(w for w, _ in words)}
-        for c, words in sorted(cluster_map.keywords.items())
-    ]
+    rows = []
+    for c, words in sorted(cluster_map.keywords.items()):
+        row: dict[str, Any] = {"cluster": c}
+        if titles is not None:
+            row["title"] = titles.get(c, "")
+        rows.append(row | {"units": size.get(c, 0), "keywords": ", ".join(w for w, _ in words)})
+    return rows

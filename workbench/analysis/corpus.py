@@ -4,16 +4,19 @@ A unit is either a conversation's patient side (its patient turns joined by newl
 patient turn. Each row carries what a map can be coloured by or a classifier can predict: run,
 scenario, persona, patient model, clinician, source, and one ``axis:<id>`` column per persona
 axis (the intended level).
+
+polars is imported by the functions that build frames: picking runs by their sizes
+(:func:`run_sizes`, a count per run from an index) costs no dataframe library.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Literal
-
-import polars as pl
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from workbench.domain.transcript import Transcript
     from workbench.store import Store
 
@@ -34,15 +37,54 @@ LABEL_COLUMNS = (
 whole level set, e.g. ``confusion=high, mood=low``."""
 SNIPPET_CHARS = 200
 """Length of the hover snippet."""
+SMALL_MAP_UNITS = 2_000
+"""Units a map is read, embedded-checked and drawn for without the user asking (seconds)."""
 
-_SCHEMA = {
-    "unit_id": pl.String,
-    "conversation_id": pl.String,
-    "turn_idx": pl.Int64,
-    "text": pl.String,
-    "snippet": pl.String,
-    **{column: pl.String for column in LABEL_COLUMNS},
-}
+
+class RunSize(NamedTuple):
+    """A run and how much it holds, counted without loading its conversations."""
+
+    id: str
+    name: str
+    conversations: int
+    turns: int
+    """All turns (patient and clinician): a bound on its patient-turn units."""
+
+    def units(self, unit: Unit) -> int:
+        """An upper bound on the run's units: its conversations, or all its turns for ``turn``
+        (only patient turns with text become units)."""
+        return self.conversations if unit == "conversation" else self.turns
+
+
+def run_sizes(store: Store) -> list[RunSize]:
+    """Every run, newest first, with its conversation and turn counts (one index scan each)."""
+    sizes = []
+    for run in store.list_runs():
+        progress = store.run_progress(run.id)
+        sizes.append(RunSize(run.id, run.name, progress.total_conversations, progress.total_turns))
+    return sizes
+
+
+def default_runs(sizes: Sequence[RunSize], limit: int | None = None) -> list[str]:
+    """The runs a map starts from: the newest run when it has at most ``limit`` conversations
+    (default :data:`SMALL_MAP_UNITS`), else none: reading and mapping a large run takes seconds
+    to minutes, so the user picks it."""
+    limit = SMALL_MAP_UNITS if limit is None else limit
+    return [sizes[0].id] if sizes and 0 < sizes[0].conversations <= limit else []
+
+
+def _schema(axes: Iterable[str]) -> dict[str, object]:
+    import polars as pl
+
+    return {
+        "unit_id": pl.String,
+        "conversation_id": pl.String,
+        "turn_idx": pl.Int64,
+        "text": pl.String,
+        "snippet": pl.String,
+        **{column: pl.String for column in LABEL_COLUMNS},
+        **{axis: pl.String for axis in axes},
+    }
 
 
 def patient_side(transcript: Transcript) -> str:
@@ -95,8 +137,9 @@ def load_units(
         for transcript in store.conversations_of_run(run_id, statuses, with_turns=True):
             rows.extend(_units_of(transcript, unit))
     axes = sorted({key for row in rows for key in row if key.startswith(AXIS_PREFIX)})
-    schema = {**_SCHEMA, **{axis: pl.String for axis in axes}}
-    return pl.DataFrame(rows, schema=schema)
+    import polars as pl
+
+    return pl.DataFrame(rows, schema=_schema(axes))
 
 
 def _units_of(transcript: Transcript, unit: Unit) -> list[dict[str, object]]:
@@ -157,6 +200,8 @@ def colour_choices(frame: pl.DataFrame) -> list[str]:
 
 def conversations_among(frame: pl.DataFrame, conversation_ids: Sequence[str]) -> pl.DataFrame:
     """One row per conversation of ``conversation_ids`` (first unit of each), in that order."""
+    import polars as pl
+
     order = {cid: n for n, cid in enumerate(dict.fromkeys(conversation_ids))}
     chosen = frame.filter(pl.col("conversation_id").is_in(list(order)))
     chosen = chosen.unique("conversation_id", keep="first", maintain_order=True)

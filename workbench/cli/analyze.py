@@ -2,8 +2,9 @@
 
 A thin layer over :mod:`workbench.analysis`. sentence-transformers is imported only when some
 text has no cached embedding; scikit-learn only inside the analysis functions. User errors print
-one line on stderr: exit status 2 for a bad invocation (unknown run, unit or feature set), 1 for
-a problem to fix outside the command (the embedding model cannot be loaded).
+one line on stderr: exit status 2 for a bad invocation (unknown run, unit, feature set or model
+spec), 1 for a problem to fix outside the command (the embedding model cannot be loaded, the
+model server is unreachable or lacks the model).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Annotated, NoReturn
 import typer
 
 app = typer.Typer(
-    help="Analyses of a run's transcripts (recoverability of the persona axes).",
+    help="Analyses of a run's transcripts (clusters and their keywords, recoverability of the "
+    "persona axes).",
     no_args_is_help=True,
 )
 
@@ -61,13 +63,14 @@ def _fail(message: str, code: int) -> NoReturn:
 @contextlib.contextmanager
 def _reported_errors() -> Iterator[None]:
     from workbench.analysis.embeddings import ModelUnavailable
+    from workbench.backends import BackendError
     from workbench.store import StoreError, UnknownRun
 
     try:
         yield
-    except (UnknownRun, ValueError) as exc:
+    except (UnknownRun, ValueError) as exc:  # UnknownBackendSpec is a ValueError too
         _fail(str(exc), 2)
-    except (ModelUnavailable, StoreError) as exc:
+    except (ModelUnavailable, StoreError, BackendError) as exc:
         _fail(str(exc), 1)
 
 
@@ -176,3 +179,92 @@ def recoverability_command(
         typer.echo(describe(r))
         for pair in r.collapsed:
             typer.echo(f"    collapsed: {pair.a} ~ {pair.b} (pair confusion {pair.confusion:.0%})")
+
+
+@app.command("clusters", no_args_is_help=True)
+def clusters_command(
+    run: RunOption,
+    unit: UnitOption = "conversation",
+    model: ModelOption = None,
+    projection: Annotated[str, typer.Option(help="auto, umap, pca or tsne.")] = "auto",
+    clustering: Annotated[str, typer.Option(help="kmeans or hdbscan.")] = "kmeans",
+    k: Annotated[int, typer.Option("--k", min=1, help="Clusters for k-means.")] = 8,
+    min_cluster_size: Annotated[int, typer.Option(min=2, help="Smallest HDBSCAN cluster.")] = 5,
+    titles: Annotated[
+        str | None,
+        typer.Option(
+            "--titles",
+            metavar="MODEL",
+            help="Have this model title each cluster in 2-5 words (a backend spec such as "
+            "ollama/llama3.2:3b; a bare name means ollama/NAME). Uses the configured hosts.",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (the clusters and the axis separation).")
+    ] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress bar while embedding.")
+    ] = True,
+    store: StoreOption = None,
+) -> None:
+    """Cluster the patient text of runs: each cluster's size and c-TF-IDF keywords (and a title
+    written by a model with --titles), and how well each axis separates (silhouette, NMI).
+
+    Example:  workbench analyze clusters --run r-20261126-021530-ab12 --titles ollama/llama3.2:3b
+    """
+    from workbench.analysis.clusters import build_map, keyword_rows
+    from workbench.analysis.corpus import load_units
+    from workbench.analysis.embeddings import embed_texts
+    from workbench.backends import parse_spec
+    from workbench.settings import load_settings
+    from workbench.store import Store
+
+    if clustering not in ("kmeans", "hdbscan"):
+        _fail(f"--clustering takes kmeans or hdbscan, got {clustering!r}", 2)
+    settings = load_settings()
+    spec = titles if titles is None or "/" in titles else f"ollama/{titles}"
+    with _reported_errors(), Store(_store_path(store)) as db:
+        if spec is not None:
+            parse_spec(spec)  # a malformed spec fails before minutes of embedding
+        units = load_units(db, run, unit)  # type: ignore[arg-type]
+        vectors = embed_texts(
+            db, units["text"].to_list(), model, progress=progress and not as_json
+        ).vectors
+        result = build_map(
+            units,
+            vectors,
+            projection=projection,
+            clustering=clustering,  # type: ignore[arg-type]
+            k=k,
+            min_cluster_size=min_cluster_size,
+            seed=0,
+        )
+        named = None
+        if spec is not None:
+            from workbench.analysis.titles import name_clusters
+
+            named = name_clusters(
+                spec, result, hosts=settings.ollama_hosts, allow_remote=settings.allow_remote
+            )
+    rows = keyword_rows(result, named)
+    if as_json:
+        json.dump(
+            {
+                "projection": result.projection,
+                "units": len(units),
+                "clusters": rows,
+                "separation": [s.model_dump(mode="json") for s in result.separation],
+            },
+            sys.stdout,
+            indent=2,
+        )
+        sys.stdout.write("\n")
+        return
+    typer.echo(f"{len(units)} {unit}s in {len(rows)} clusters ({clustering}):")
+    for row in rows:
+        title = f" {row['title']!r}" if row.get("title") else ""
+        typer.echo(f"  {row['cluster']:>3}{title} · {row['units']} {unit}s · {row['keywords']}")
+    for s in result.separation:
+        silhouette = "n/a" if s.silhouette is None else f"{s.silhouette:.2f}"
+        nmi = "n/a" if s.nmi is None else f"{s.nmi:.2f}"
+        typer.echo(f"  axis {s.axis}: silhouette {silhouette}, NMI with clusters {nmi}")
