@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 
 from tests.support import OllamaTestServer
+from tests.support.fixtures import dead_url, make_server
+
+__all__ = ["dead_url", "make_server"]  # shared fixtures, used by this package's tests
 
 SYSTEM = "You are Ada Lovelace, 36, with a cough for two weeks."
 
@@ -21,30 +22,6 @@ def messages() -> list[dict[str, str]]:
 
 
 @pytest.fixture
-def make_server() -> Iterator[Callable[..., OllamaTestServer]]:
-    """Start test servers with any options; all are stopped at teardown."""
-    started: list[OllamaTestServer] = []
-
-    def make(**kwargs: Any) -> OllamaTestServer:
-        server = OllamaTestServer(**kwargs).start()
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
 def server(make_server: Callable[..., OllamaTestServer]) -> OllamaTestServer:
     """A default test server (no latency, models llama3.2:1b and qwen2.5:0.5b)."""
     return make_server()
-
-
-@pytest.fixture
-def dead_url() -> str:
-    """A loopback URL that refuses connections (the port was free a moment ago)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"

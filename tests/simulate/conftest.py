@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support import OllamaTestServer
+from tests.support.fixtures import dead_url, make_server
 from workbench.domain.transcript import Transcript
 from workbench.library import Library
 from workbench.simulate import RunConfig, plan_run, select_personas
@@ -17,6 +17,8 @@ from workbench.store import Store
 
 PROJECT_PERSONAS = Path(__file__).resolve().parents[2] / "personas"
 MODEL = "ollama/llama3.2:1b"
+
+__all__ = ["dead_url", "make_server"]  # shared fixtures, used by this package's tests
 
 REASSURE_SCRIPT = """\
 id: reassure
@@ -51,21 +53,6 @@ def library(library_root: Path) -> Library:
 def store_path(tmp_path: Path) -> Path:
     """A fresh store file."""
     return tmp_path / "store.db"
-
-
-@pytest.fixture
-def make_server() -> Iterator[Callable[..., OllamaTestServer]]:
-    """Start test servers with any options (or a subclass); all are stopped at teardown."""
-    started: list[OllamaTestServer] = []
-
-    def make(cls: type[OllamaTestServer] = OllamaTestServer, **kwargs: Any) -> OllamaTestServer:
-        server = cls(**kwargs).start()
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        server.stop()
 
 
 @pytest.fixture

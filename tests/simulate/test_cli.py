@@ -97,14 +97,3 @@ def test_an_unreachable_ollama_says_how_to_start_it(
     assert "Cannot connect to the model server" in result.stderr
     assert "`ollama serve`" in result.stderr
     assert _runs(store_path) == []
-
-
-@pytest.fixture
-def dead_url() -> str:
-    """A loopback URL that refuses connections."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"

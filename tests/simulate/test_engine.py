@@ -228,14 +228,3 @@ async def test_a_model_removed_mid_run_aborts_and_the_run_resumes_later(
     assert (await resume_run(store_path, run_id)).status == "done"
     for conv in transcripts(store_path, run_id):
         assert_well_formed(conv)
-
-
-@pytest.fixture
-def dead_url() -> str:
-    """A loopback URL that refuses connections."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"

@@ -8,8 +8,9 @@ assistant message. Implementations live one per file (``ollama.py``, ``openai_co
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, ClassVar, Self
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +21,54 @@ Messages = Sequence[Mapping[str, Any]]
 
 LIST_TIMEOUT_S = 30.0
 """Seconds a model listing (a preflight) may take; servers answer it even while generating."""
+
+
+class _ClosableClient(Protocol):
+    async def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=_ClosableClient)
+T = TypeVar("T")
+
+
+class LoopBoundClient(Generic[C]):
+    """An SDK client made on first use and remade whenever the running event loop changes.
+
+    An httpx pool belongs to the event loop it was used on; a caller that runs one loop per
+    action (asyncio.run per Streamlit rerun) gets a fresh client for each new loop.
+
+    Args:
+        make: Builds a new client (called inside the running loop).
+    """
+
+    def __init__(self, make: Callable[[], C]) -> None:
+        self._make = make
+        self._client: C | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def get(self) -> C:
+        """The client of the running event loop."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client, self._loop = self._make(), loop
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the client's connections (if they belong to the running loop)."""
+        client, loop, self._client, self._loop = self._client, self._loop, None, None
+        if client is not None and loop is asyncio.get_running_loop():
+            await client.close()
+
+
+async def each_within(pieces: AsyncIterator[T], timeout_s: float) -> AsyncIterator[T]:
+    """Yield ``pieces`` one by one, raising ``TimeoutError`` when one takes over ``timeout_s``."""
+    while True:
+        async with asyncio.timeout(timeout_s):
+            try:
+                piece = await anext(pieces)
+            except StopAsyncIteration:
+                return
+        yield piece
 
 
 class ChatOptions(BaseModel):

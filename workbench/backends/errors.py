@@ -46,6 +46,16 @@ class TransientBackendError(BackendError):
         )
         self.detail = detail
 
+    @classmethod
+    def timed_out(cls, host: str, model: str, timeout_s: float) -> TransientBackendError:
+        """No answer (for streams: no next piece) within the call's ``timeout_s``."""
+        return cls(host, model, f"no answer within {timeout_s:g} s (timeout_s)")
+
+    @classmethod
+    def malformed_json(cls, host: str, model: str, exc: ValueError) -> TransientBackendError:
+        """The answer, or a line of a streamed answer, is not valid JSON."""
+        return cls(host, model, f"malformed JSON in the answer ({exc})")
+
 
 class BackendUnreachable(BackendError):
     """Nothing answers at the host (connection refused, unknown name)."""

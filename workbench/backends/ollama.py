@@ -16,7 +16,15 @@ import httpx
 import ollama
 import pydantic
 
-from .base import LIST_TIMEOUT_S, Backend, ChatOptions, Messages, Reply
+from .base import (
+    LIST_TIMEOUT_S,
+    Backend,
+    ChatOptions,
+    LoopBoundClient,
+    Messages,
+    Reply,
+    each_within,
+)
 from .errors import BackendError, BackendUnreachable, ModelNotFound, TransientBackendError
 from .hosts import ensure_local, normalize_host, ollama_hosts_from_env
 
@@ -51,21 +59,12 @@ class OllamaBackend(Backend):
         self.model = model
         self._host = normalize_host(host) if host else ollama_hosts_from_env()[0]
         ensure_local(self._host, allow_remote=allow_remote, model=model)
-        self._client: ollama.AsyncClient | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client = LoopBoundClient(lambda: ollama.AsyncClient(self._host, limits=_LIMITS))
 
     @property
     def host(self) -> str:
         """The normalised server URL."""
         return self._host
-
-    def _get_client(self) -> ollama.AsyncClient:
-        # An httpx pool belongs to the event loop it was used on; a caller that runs one loop
-        # per action (asyncio.run per Streamlit rerun) gets a fresh client for each new loop.
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            self._client, self._loop = ollama.AsyncClient(self._host, limits=_LIMITS), loop
-        return self._client
 
     async def chat(self, messages: Messages, options: ChatOptions | None = None) -> Reply:
         """One non-streamed ``/api/chat`` call; token counts from the final object."""
@@ -73,7 +72,7 @@ class OllamaBackend(Backend):
         started = time.perf_counter()
         with self._mapped_errors(options):
             async with asyncio.timeout(options.timeout_s):
-                response = await self._get_client().chat(
+                response = await self._client.get().chat(
                     model=self.model, messages=list(messages),
                     options=options.ollama_options(), stream=False,
                 )
@@ -93,18 +92,13 @@ class OllamaBackend(Backend):
         """Yield text pieces as they arrive; ``timeout_s`` bounds the wait for each piece."""
         options = options or ChatOptions()
         with self._mapped_errors(options):
-            parts = await self._get_client().chat(
+            parts = await self._client.get().chat(
                 model=self.model, messages=list(messages), options=options.ollama_options(),
                 stream=True,
             )
             # The SDK types its stream as AsyncIterator, but it is an async generator (aclose).
             async with contextlib.aclosing(parts):  # type: ignore[type-var]
-                while True:
-                    async with asyncio.timeout(options.timeout_s):
-                        try:
-                            part = await anext(parts)
-                        except StopAsyncIteration:
-                            return
+                async for part in each_within(parts, options.timeout_s):
                     if part.message.content:
                         yield part.message.content
 
@@ -113,7 +107,7 @@ class OllamaBackend(Backend):
         options = ChatOptions(timeout_s=LIST_TIMEOUT_S)
         with self._mapped_errors(options):
             async with asyncio.timeout(options.timeout_s):
-                response = await self._get_client().list()
+                response = await self._client.get().list()
         return [m.model for m in response.models if m.model]
 
     def has_model(self, available: Sequence[str]) -> bool:
@@ -122,9 +116,7 @@ class OllamaBackend(Backend):
 
     async def aclose(self) -> None:
         """Close the HTTP client's connections (if they belong to the running loop)."""
-        client, loop, self._client, self._loop = self._client, self._loop, None, None
-        if client is not None and loop is asyncio.get_running_loop():
-            await client.close()
+        await self._client.aclose()
 
     @contextlib.contextmanager
     def _mapped_errors(self, options: ChatOptions) -> Iterator[None]:
@@ -139,13 +131,11 @@ class OllamaBackend(Backend):
             # streamed calls let httpx.ConnectError through.
             raise BackendUnreachable(host, model=model) from exc
         except (TimeoutError, httpx.TimeoutException) as exc:
-            raise TransientBackendError(host, model, f"no answer within {options.timeout_s:g} s "
-                                                     "(timeout_s)") from exc
+            raise TransientBackendError.timed_out(host, model, options.timeout_s) from exc
         except httpx.TransportError as exc:  # dropped connection, cut-off body, reset...
             raise TransientBackendError(host, model, f"connection failed ({exc!r})") from exc
         except json.JSONDecodeError as exc:
-            raise TransientBackendError(host, model, f"malformed JSON in the answer ({exc})"
-                                        ) from exc
+            raise TransientBackendError.malformed_json(host, model, exc) from exc
         except pydantic.ValidationError as exc:
             if not exc.title.endswith("Response"):
                 raise  # our messages failed the SDK's validation: a programming error

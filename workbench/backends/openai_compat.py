@@ -17,7 +17,15 @@ from typing import Any
 
 import openai
 
-from .base import LIST_TIMEOUT_S, Backend, ChatOptions, Messages, Reply
+from .base import (
+    LIST_TIMEOUT_S,
+    Backend,
+    ChatOptions,
+    LoopBoundClient,
+    Messages,
+    Reply,
+    each_within,
+)
 from .errors import BackendError, BackendUnreachable, ModelNotFound, TransientBackendError
 from .hosts import ensure_local
 
@@ -49,8 +57,10 @@ class OpenAICompatBackend(Backend):
         self.base_url = (base_url if "://" in base_url else f"http://{base_url}").rstrip("/")
         ensure_local(self.base_url, allow_remote=allow_remote, model=model)
         self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
-        self._client: openai.AsyncOpenAI | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        # No SDK retries: the run engine retries transient errors itself, and hidden retries
+        # would multiply latency and mask faults.
+        self._client = LoopBoundClient(lambda: openai.AsyncOpenAI(
+            base_url=self.base_url, api_key=self._api_key, max_retries=0))
 
     @property
     def name(self) -> str:
@@ -61,17 +71,6 @@ class OpenAICompatBackend(Backend):
     def host(self) -> str:
         """The base URL."""
         return self.base_url
-
-    def _get_client(self) -> openai.AsyncOpenAI:
-        # One client per event loop, as in OllamaBackend. No SDK retries: the run engine
-        # retries transient errors itself, and hidden retries would multiply latency and mask
-        # faults.
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            self._client = openai.AsyncOpenAI(base_url=self.base_url, api_key=self._api_key,
-                                              max_retries=0)
-            self._loop = loop
-        return self._client
 
     def _params(self, messages: Messages, options: ChatOptions) -> dict[str, Any]:
         params: dict[str, Any] = {"model": self.model, "messages": list(messages),
@@ -89,7 +88,7 @@ class OpenAICompatBackend(Backend):
         started = time.perf_counter()
         with self._mapped_errors(options):
             async with asyncio.timeout(options.timeout_s):
-                response = await self._get_client().chat.completions.create(
+                response = await self._client.get().chat.completions.create(
                     **self._params(messages, options))
         choice = response.choices[0]
         usage = response.usage
@@ -110,16 +109,10 @@ class OpenAICompatBackend(Backend):
         options = options or ChatOptions()
         with self._mapped_errors(options):
             async with asyncio.timeout(options.timeout_s):
-                chunks = await self._get_client().chat.completions.create(
+                chunks = await self._client.get().chat.completions.create(
                     **self._params(messages, options), stream=True)
             async with chunks:  # closes the response even when the consumer stops early
-                iterator = aiter(chunks)
-                while True:
-                    async with asyncio.timeout(options.timeout_s):
-                        try:
-                            chunk = await anext(iterator)
-                        except StopAsyncIteration:
-                            return
+                async for chunk in each_within(aiter(chunks), options.timeout_s):
                     if chunk.choices and chunk.choices[0].delta.content:
                         yield chunk.choices[0].delta.content
 
@@ -127,7 +120,7 @@ class OpenAICompatBackend(Backend):
         """Model ids from ``GET <base_url>/models``."""
         options = ChatOptions(timeout_s=LIST_TIMEOUT_S)
         with self._mapped_errors(options):
-            page = await self._get_client().models.list(timeout=options.timeout_s)
+            page = await self._client.get().models.list(timeout=options.timeout_s)
         return [m.id for m in page.data]
 
     async def check(self) -> None:
@@ -140,9 +133,7 @@ class OpenAICompatBackend(Backend):
 
     async def aclose(self) -> None:
         """Close the HTTP client's connections (if they belong to the running loop)."""
-        client, loop, self._client, self._loop = self._client, self._loop, None, None
-        if client is not None and loop is asyncio.get_running_loop():
-            await client.close()
+        await self._client.aclose()
 
     @contextlib.contextmanager
     def _mapped_errors(self, options: ChatOptions) -> Iterator[None]:
@@ -151,8 +142,7 @@ class OpenAICompatBackend(Backend):
         try:
             yield
         except (TimeoutError, openai.APITimeoutError) as exc:
-            raise TransientBackendError(host, model, f"no answer within {options.timeout_s:g} s "
-                                                     "(timeout_s)") from exc
+            raise TransientBackendError.timed_out(host, model, options.timeout_s) from exc
         except openai.APIConnectionError as exc:
             if _caused_by_connect_error(exc):
                 raise BackendUnreachable(host, model=model, kind="openai") from exc
@@ -174,5 +164,4 @@ class OpenAICompatBackend(Backend):
             raise TransientBackendError(host, model, f"error in the stream: {exc.message}"
                                         ) from exc
         except json.JSONDecodeError as exc:
-            raise TransientBackendError(host, model, f"malformed JSON in the answer ({exc})"
-                                        ) from exc
+            raise TransientBackendError.malformed_json(host, model, exc) from exc

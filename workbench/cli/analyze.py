@@ -14,9 +14,11 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
+
+from workbench.cli.errors import fail, user_errors
 
 app = typer.Typer(
     help="Analyses of a run's transcripts (clusters and their keywords, recoverability of the "
@@ -48,16 +50,14 @@ ModelOption = Annotated[
         "--model", help="sentence-transformers model (default: all-MiniLM-L6-v2, offline copy)."
     ),
 ]
+EmbedProgressOption = Annotated[
+    bool, typer.Option("--progress/--no-progress", help="Show a progress bar while embedding.")
+]
 
 
 def register(root: typer.Typer) -> None:
     """Add the top-level `workbench embed` command to the root app."""
     root.command("embed", no_args_is_help=True)(embed)
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 @contextlib.contextmanager
@@ -66,12 +66,9 @@ def _reported_errors() -> Iterator[None]:
     from workbench.backends import BackendError
     from workbench.store import StoreError, UnknownRun
 
-    try:
+    # UnknownBackendSpec is a ValueError too
+    with user_errors({(UnknownRun, ValueError): 2, (ModelUnavailable, StoreError, BackendError): 1}):
         yield
-    except (UnknownRun, ValueError) as exc:  # UnknownBackendSpec is a ValueError too
-        _fail(str(exc), 2)
-    except (ModelUnavailable, StoreError, BackendError) as exc:
-        _fail(str(exc), 1)
 
 
 def _store_path(store: Path | None) -> Path:
@@ -133,9 +130,7 @@ def recoverability_command(
         bool,
         typer.Option("--json", help="Print JSON (a list, one object per axis and feature set)."),
     ] = False,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Show a progress bar while embedding.")
-    ] = True,
+    progress: EmbedProgressOption = True,
     store: StoreOption = None,
 ) -> None:
     """Can each axis's intended level be recovered from the transcripts?
@@ -152,7 +147,7 @@ def recoverability_command(
 
     wanted = {f.strip() for f in features.split(",") if f.strip()}
     if not wanted or wanted - {"embeddings", "tfidf"}:
-        _fail(f"--features takes embeddings and/or tfidf, got {features!r}", 2)
+        fail(f"--features takes embeddings and/or tfidf, got {features!r}", 2)
     with _reported_errors(), Store(_store_path(store)) as db:
         units = load_units(db, run, unit)  # type: ignore[arg-type]
         texts = units["text"].to_list()
@@ -202,9 +197,7 @@ def clusters_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON (the clusters and the axis separation).")
     ] = False,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Show a progress bar while embedding.")
-    ] = True,
+    progress: EmbedProgressOption = True,
     store: StoreOption = None,
 ) -> None:
     """Cluster the patient text of runs: each cluster's size and c-TF-IDF keywords (and a title
@@ -220,7 +213,7 @@ def clusters_command(
     from workbench.store import Store
 
     if clustering not in ("kmeans", "hdbscan"):
-        _fail(f"--clustering takes kmeans or hdbscan, got {clustering!r}", 2)
+        fail(f"--clustering takes kmeans or hdbscan, got {clustering!r}", 2)
     settings = load_settings()
     spec = titles if titles is None or "/" in titles else f"ollama/{titles}"
     with _reported_errors(), Store(_store_path(store)) as db:

@@ -11,9 +11,11 @@ import contextlib
 import enum
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
+
+from workbench.cli.errors import user_errors
 
 import_app = typer.Typer(
     help="Import exported transcripts, or real conversations as a reference corpus.",
@@ -48,28 +50,14 @@ def register(root: typer.Typer) -> None:
     root.add_typer(import_app, name="import")
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    first, *rest = message.splitlines() or [""]
-    typer.echo(f"error: {first}", err=True)
-    for line in rest:
-        typer.echo(line, err=True)
-    raise typer.Exit(code)
-
-
 @contextlib.contextmanager
 def _reported_errors() -> Iterator[None]:
     """The errors a user can cause, as lines on stderr and an exit status."""
     from workbench.io import ImportFileError
     from workbench.store import StoreError, UnknownRun
 
-    try:
+    with user_errors({UnknownRun: 2, (ImportFileError, StoreError): 1, ValueError: 2}):
         yield
-    except UnknownRun as exc:
-        _fail(str(exc), 2)
-    except (ImportFileError, StoreError) as exc:
-        _fail(str(exc), 1)
-    except ValueError as exc:
-        _fail(str(exc), 2)
 
 
 def _store_path(store: Path | None) -> Path:

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from workbench.cli.errors import user_errors
 from workbench.cli.runs import StoreOption
 
 
@@ -40,12 +41,9 @@ def demo(
     store_path = Path(store or settings.store_path)
     statuses = probe_hosts(settings.ollama_hosts, allow_remote=settings.allow_remote)
     library = Library(settings.personas_dir)
-    try:
+    with user_errors({(DemoUnavailable, LibraryError): 1}):
         plan = demo_config(library.personas(), statuses, model=model,
                            allow_remote=settings.allow_remote)
-    except (DemoUnavailable, LibraryError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
     config = plan.config
     typer.echo(f"Demo: {len(config.personas)} personas × 1 sample, at most {config.max_turns} "
                f"turns each, on {', '.join(config.hosts)}.")
@@ -54,12 +52,9 @@ def demo(
     if not yes and not typer.confirm("Start it?", default=True):
         typer.echo("Not started.")
         raise typer.Exit(0)
-    try:
-        with Store(store_path) as db:
-            record = plan_checked_run(db, library, config, name=plan.name)
-    except (PlanError, LibraryError, BackendError, StoreError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    with user_errors({(PlanError, LibraryError, BackendError, StoreError): 1}), \
+            Store(store_path) as db:
+        record = plan_checked_run(db, library, config, name=plan.name)
 
     from workbench.cli import runs
 

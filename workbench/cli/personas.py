@@ -11,10 +11,11 @@ import contextlib
 import enum
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
+from workbench.cli.errors import fail, user_errors
 from workbench.library import Library, LibraryError, LibraryLookupError
 
 app = typer.Typer(
@@ -51,19 +52,13 @@ class Side(enum.StrEnum):
     both = "both"
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
 @contextlib.contextmanager
 def _reported_errors() -> Iterator[None]:
     """Turn library errors into messages and exit codes instead of tracebacks."""
     try:
-        yield
-    except LibraryLookupError as exc:
-        _fail(str(exc), 2)
-    except LibraryError as exc:
+        with user_errors({LibraryLookupError: 2}):
+            yield
+    except LibraryError as exc:  # the other library errors: one line per issue
         for line in str(exc).splitlines():
             typer.echo(line, err=True)
         raise typer.Exit(1) from None
@@ -76,7 +71,7 @@ def _parse_levels(specs: list[str] | None) -> dict[str, list[str]]:
         axis, sep, values = spec.partition("=")
         wanted = [v.strip() for v in values.split(",") if v.strip()]
         if not sep or not axis.strip() or not wanted:
-            _fail(f"bad --level {spec!r}: expected AXIS=LEVEL, e.g. --level personality=plain")
+            fail(f"bad --level {spec!r}: expected AXIS=LEVEL, e.g. --level personality=plain", 2)
         levels.setdefault(axis.strip(), []).extend(wanted)
     return levels
 

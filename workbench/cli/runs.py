@@ -17,9 +17,11 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from workbench.cli.errors import fail, user_errors
 
 if TYPE_CHECKING:
     from workbench.simulate import ExecutionProgress, RunSummary
@@ -38,11 +40,6 @@ def register(root: typer.Typer) -> None:
     root.command("run", no_args_is_help=True)(run)
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
 @contextlib.contextmanager
 def _reported_errors() -> Iterator[None]:
     """Turn the errors a user can cause into one paragraph on stderr and an exit status."""
@@ -52,13 +49,12 @@ def _reported_errors() -> Iterator[None]:
     from workbench.store import StoreError, UnknownRun
 
     try:
-        yield
-    except (PlanError, LibraryLookupError, UnknownRun, NonLoopbackRefused,
-            UnknownBackendSpec) as exc:
-        _fail(str(exc), 2)
-    except (BackendError, RunAborted, StoreError) as exc:
-        _fail(str(exc), 1)
-    except LibraryError as exc:
+        with user_errors({
+            (PlanError, LibraryLookupError, UnknownRun, NonLoopbackRefused, UnknownBackendSpec): 2,
+            (BackendError, RunAborted, StoreError): 1,
+        }):
+            yield
+    except LibraryError as exc:  # the other library errors: a list of problems
         typer.echo("error: the persona library has problems:", err=True)
         for line in str(exc).splitlines():
             typer.echo(f"  {line}", err=True)
@@ -127,7 +123,7 @@ def run(
     remote = allow_remote or settings.allow_remote
     given = [x for x in (run_id, resume, personas) if x]
     if len(given) != 1:
-        _fail("give exactly one of: --personas (plan and run a new run), a RUN_ID (execute a "
+        fail("give exactly one of: --personas (plan and run a new run), a RUN_ID (execute a "
               "planned run) or --resume RUN_ID (continue an interrupted one).", 2)
     with _reported_errors():
         if personas:
@@ -199,7 +195,7 @@ def _execute(store_path: Path, run_id: str, *, resume: bool, retry_failed: bool,
             allow_remote=allow_remote, resume=resume, retry_failed=retry_failed,
         ))
     except KeyboardInterrupt:
-        _fail(f"interrupted; unfinished conversations are marked cancelled. Continue with "
+        fail(f"interrupted; unfinished conversations are marked cancelled. Continue with "
               f"`workbench run --resume {run_id}`.", 1)
     finally:
         if bar is not None:

@@ -19,7 +19,6 @@ as metadata. The import is all or nothing.
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from typing import Any
 from workbench.domain.transcript import Role, Turn
 from workbench.io.errors import ImportFileError
 from workbench.io.formats import format_of
-from workbench.io.transcripts import ImportSummary
+from workbench.io.transcripts import ImportSummary, read_jsonl_lines
 from workbench.library.issues import Issue
 from workbench.store import NewConversation, Store
 from workbench.store.imports import CorpusSpec, ImportBatch, ImportedConversation, import_batch
@@ -170,20 +169,11 @@ def _imported(
 def _read_jsonl(path: Path) -> list[_Conversation]:
     conversations: list[_Conversation] = []
     issues: list[Issue] = []
-    with path.open(encoding="utf-8-sig") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                issues.append(Issue(path, "", f"not valid JSON: {exc.msg} (column {exc.colno})",
-                                    number))
-                continue
-            conv, found = _conversation(path, number, data)
-            issues += found
-            if conv is not None:
-                conversations.append(conv)
+    for number, data in read_jsonl_lines(path, issues, encoding="utf-8-sig"):
+        conv, found = _conversation(path, number, data)
+        issues += found
+        if conv is not None:
+            conversations.append(conv)
     issues += _duplicate_ids(path, conversations)
     if not conversations and not issues:
         issues.append(Issue(path, "", "the file holds no conversations"))

@@ -8,6 +8,7 @@ checked whole before anything is written, then written in one transaction.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,18 +154,30 @@ def _imported(r: ExportedConversation) -> ImportedConversation:
     )
 
 
-def _jsonl_data(path: Path) -> list[tuple[int, Any]]:
-    located: list[tuple[int, Any]] = []
-    issues: list[Issue] = []
-    with path.open(encoding="utf-8") as lines:
+def read_jsonl_lines(
+    path: Path, issues: list[Issue], *, encoding: str = "utf-8"
+) -> Iterator[tuple[int, Any]]:
+    """Each non-blank line of a JSONL file, parsed, with its line number (from 1).
+
+    A line that is not JSON is skipped and added to ``issues``, so that the caller can report
+    every problem of the file at once.
+    """
+    with path.open(encoding=encoding) as lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
-                located.append((number, json.loads(line)))
+                data = json.loads(line)
             except json.JSONDecodeError as exc:
                 issues.append(Issue(path, "", f"not valid JSON: {exc.msg} (column {exc.colno})",
                                     number))
+                continue
+            yield number, data
+
+
+def _jsonl_data(path: Path) -> list[tuple[int, Any]]:
+    issues: list[Issue] = []
+    located = list(read_jsonl_lines(path, issues))
     if issues:
         raise ImportFileError(issues)
     return located

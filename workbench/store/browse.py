@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 from workbench.store.connection import StoreBase
+from workbench.store.conversations import conversation_fields
 from workbench.store.filters import conversation_condition
 from workbench.store.jsontext import compact
 from workbench.store.records import ConversationFilter, ConversationPage, ConversationSummary
 from workbench.store.schema import TURN_OF_CONVERSATION
-from workbench.store.timestamps import from_text
 
 SNIPPET_CHARS = 120
 """Length of the first-patient-turn snippet on a summary."""
@@ -112,19 +111,5 @@ def _summary(row: sqlite3.Row) -> ConversationSummary:
     if first is not None and len(first) > SNIPPET_CHARS:
         first = first[: SNIPPET_CHARS - 1].rstrip() + "…"
     return ConversationSummary(
-        id=row["id"],
-        run_id=row["run_id"],
-        source=row["source"],
-        persona_id=row["persona_id"],
-        scenario=row["scenario"],
-        profile=row["profile"],
-        levels=json.loads(row["levels"]),
-        patient_model=row["patient_model"],
-        clinician=row["clinician"],
-        seed=row["seed"],
-        sample=row["sample"],
-        status=row["status"],
-        n_turns=row["n_turns"],
-        created_at=from_text(row["created_at"]),
-        first_patient_snippet=first,
+        **conversation_fields(row), n_turns=row["n_turns"], first_patient_snippet=first
     )

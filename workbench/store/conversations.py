@@ -6,6 +6,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable
+from typing import Any
 
 from workbench.domain.transcript import Transcript, Turn
 from workbench.store.connection import StoreBase
@@ -266,28 +267,35 @@ def turn_from_row(row: sqlite3.Row) -> Turn:
     )
 
 
+def conversation_fields(row: sqlite3.Row) -> dict[str, Any]:
+    """The fields a transcript and a conversation summary share, from a ``conversations`` row."""
+    return {
+        "id": row["id"],
+        "run_id": row["run_id"],
+        "source": row["source"],
+        "persona_id": row["persona_id"],
+        "scenario": row["scenario"],
+        "profile": row["profile"],
+        "levels": json.loads(row["levels"]),
+        "patient_model": row["patient_model"],
+        "clinician": row["clinician"],
+        "seed": row["seed"],
+        "sample": row["sample"],
+        "status": row["status"],
+        "created_at": from_text(row["created_at"]),
+    }
+
+
 def transcript_from_row(row: sqlite3.Row, turns: list[Turn]) -> Transcript:
     """A domain transcript from a ``conversations`` row and its turns."""
     return Transcript(
-        id=row["id"],
-        run_id=row["run_id"],
-        source=row["source"],
-        persona_id=row["persona_id"],
+        **conversation_fields(row),
         persona_hash=row["persona_hash"],
-        scenario=row["scenario"],
-        profile=row["profile"],
-        levels=json.loads(row["levels"]),
-        patient_model=row["patient_model"],
-        clinician=row["clinician"],
-        seed=row["seed"],
-        sample=row["sample"],
-        status=row["status"],
         failure_reason=row["failure_reason"],
         patient_prompt=row["patient_prompt"],
         clinician_prompt=row["clinician_prompt"],
         patient_template_hash=row["patient_template_hash"],
         clinician_template_hash=row["clinician_template_hash"],
         metadata=json.loads(row["metadata"]),
-        created_at=from_text(row["created_at"]),
         turns=turns,
     )
