@@ -23,6 +23,12 @@ navigation = st.navigation(
             st.Page("../pages/transcripts.py", title="Transcripts", icon=":material/forum:"),
             st.Page("../pages/compare.py", title="Compare", icon=":material/compare:"),
             st.Page("../pages/clusters.py", title="Clusters", icon=":material/scatter_plot:"),
+            st.Page("../pages/metrics.py", title="Metrics", icon=":material/analytics:"),
+        ],
+        "Annotate": [
+            st.Page("../pages/annotate.py", title="Annotate", icon=":material/rate_review:"),
+            st.Page("../pages/ab.py", title="Blind A/B", icon=":material/thumbs_up_down:"),
+            st.Page("../pages/agreement.py", title="Agreement", icon=":material/handshake:"),
         ],
         "Workbench": [
             st.Page("../pages/settings.py", title="Settings", icon=":material/settings:"),

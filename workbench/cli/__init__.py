@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from workbench.cli import analyze, data, demo, personas, runs
+from workbench.cli import analyze, data, demo, metrics, personas, runs
 
 app = typer.Typer(
     name="workbench",
@@ -25,6 +25,7 @@ data.register(app)
 app.command("demo")(demo.demo)
 app.add_typer(analyze.app, name="analyze")
 analyze.register(app)
+app.add_typer(metrics.app, name="metrics")
 
 
 def main() -> None:

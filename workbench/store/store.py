@@ -6,6 +6,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from workbench.store.annotation_queries import AnnotationBatchQueries
 from workbench.store.annotations import AnnotationQueries
 from workbench.store.browse import BrowseQueries
 from workbench.store.connection import open_connection
@@ -28,6 +29,7 @@ class Store(
     TurnQueries,
     BrowseQueries,
     SearchQueries,
+    AnnotationBatchQueries,
     AnnotationQueries,
     EmbeddingQueries,
     CorpusQueries,

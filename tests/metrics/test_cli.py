@@ -1,0 +1,80 @@
+"""`workbench metrics diversity|realism`: JSON shape and values, text output, and user errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.metrics.conftest import MetricsStore
+from workbench.cli import app
+
+runner = CliRunner()
+
+
+def invoke(metrics_store: MetricsStore, *args: str):
+    return runner.invoke(app, ["metrics", *args, "--store", str(metrics_store.path),
+                               "--resamples", "20"])
+
+
+def test_diversity_json_has_the_hand_computed_distinct_n(metrics_store: MetricsStore) -> None:
+    result = invoke(metrics_store, "diversity", "--run", metrics_store.hand_run_id, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["runs"] == [metrics_store.hand_run_id] and report["by"] == "run"
+    (group,) = report["groups"]
+    d1 = group["turns"]["distinct_1"]
+    assert d1["value"] == pytest.approx(5 / 13)
+    assert group["turns"]["distinct_2"]["value"] == pytest.approx(6 / 9)
+    assert d1["interval"]["low"] <= d1["value"] <= d1["interval"]["high"]
+    assert d1["definition"].startswith("Distinct-1:")
+    assert set(report["definitions"]) == {"distinct_1", "distinct_2", "self_bleu_3", "vendi",
+                                          "mtld"}
+
+
+def test_diversity_text_by_level_shows_figures_and_definitions(metrics_store: MetricsStore) -> None:
+    result = invoke(metrics_store, "diversity", "--run", metrics_store.run_id, "--by", "level:mood")
+    assert result.exit_code == 0, result.output
+    assert "mood=low" in result.output and "mood=high" in result.output
+    assert "self_bleu_3: Self-BLEU-3" in result.output
+    assert "[" in result.output.splitlines()[2]  # a value with its interval
+
+
+def test_realism_json_puts_each_figure_beside_its_yardsticks(metrics_store: MetricsStore) -> None:
+    result = invoke(metrics_store, "realism", "--run", metrics_store.run_id, "--reference",
+                    "clinic", "--second-reference", "ward", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["reference"] == "clinic" and report["second_reference"] == "ward"
+    c2st = report["results"][0]
+    assert c2st["metric"] == "c2st_auc" and c2st["value"] == pytest.approx(1.0)
+    assert [y["label"] for y in c2st["yardsticks"]] == ["clinic halves (by conversation)",
+                                                         "clinic vs ward"]
+    assert {t["tell"] for t in report["tells"]} >= {"markdown", "em_dash", "assistant_phrase"}
+
+
+def test_realism_text_style_only(metrics_store: MetricsStore) -> None:
+    result = invoke(metrics_store, "realism", "--run", metrics_store.run_id, "--reference",
+                    "clinic", "--style-only", "--no-embed")
+    assert result.exit_code == 0, result.output
+    assert "c2st_style_auc" in result.output and "reference halves" in result.output
+    assert "Fréchet distance skipped: not asked for" in result.output
+    assert "between real corpora: none: give --second-reference" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["diversity", "--run", "r-nope"], "r-nope"),
+        (["diversity", "--run", "{run}", "--by", "level:anger"], "no axis 'anger'"),
+        (["realism", "--run", "{run}", "--reference", "nope"], "no reference corpus 'nope'"),
+        (["realism", "--run", "{hand}", "--reference", "clinic"],
+         "has 4 patient turns in 2 conversations; realism needs at least 10 turns"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(metrics_store: MetricsStore, args, message) -> None:
+    filled = [a.format(run=metrics_store.run_id, hand=metrics_store.hand_run_id) for a in args]
+    result = invoke(metrics_store, *filled)
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output

@@ -1,0 +1,76 @@
+"""The Metrics page on the small metrics store (AppTest; fake vectors cached, so no model)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.metrics.conftest import MetricsStore
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "metrics.py")
+
+
+def open_page(monkeypatch: pytest.MonkeyPatch, path: Path) -> AppTest:
+    monkeypatch.setenv("WORKBENCH_STORE", str(path))
+    monkeypatch.setenv("WORKBENCH_SETTINGS", str(path.with_name("no_settings.json")))
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_first_view_computes_nothing(monkeypatch, metrics_store: MetricsStore) -> None:
+    at = open_page(monkeypatch, metrics_store.path)
+    assert at.title[0].value == "Metrics"
+    assert len(at.dataframe) == 0
+    assert any("press the button" in c.value for c in at.caption)
+
+
+def test_buttons_compute_and_show_the_tables(monkeypatch, metrics_store: MetricsStore) -> None:
+    at = open_page(monkeypatch, metrics_store.path)
+    at.multiselect(key="metrics_runs").set_value([metrics_store.hand_run_id]).run()
+    at.button(key="metrics_diversity_go").click().run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert table["distinct_1"].iloc[0].startswith("0.385 [")  # 5/13
+    assert any("Distinct-2: unique word pairs" in c.value for c in at.caption)
+
+    at.multiselect(key="metrics_runs").set_value([metrics_store.run_id]).run()
+    at.text_input(key="metrics_by").set_value("level:mood").run()
+    at.button(key="metrics_diversity_go").click().run()
+    assert list(at.dataframe[0].value["group"]) == [
+        "mood=low", "mood=high"]
+
+    at.selectbox(key="metrics_second").set_value("ward").run()
+    at.button(key="metrics_realism_go").click().run()
+    assert not at.exception, at.exception
+    realism = at.dataframe[1].value
+    assert list(realism["metric"]) == ["c2st_auc", "frechet", "turn_length_wasserstein",
+                                       "turn_length_ks", "conversation_length_gap"]
+    assert {"reference halves", "between real corpora"} <= set(realism.columns)
+    assert realism["simulated vs reference"].iloc[0].startswith("1.000")
+    tells = at.dataframe[2].value
+    assert "assistant_phrase" in set(tells["tell"])
+
+
+def test_user_errors_show_on_the_page(monkeypatch, metrics_store: MetricsStore) -> None:
+    at = open_page(monkeypatch, metrics_store.path)
+    at.multiselect(key="metrics_runs").set_value([metrics_store.hand_run_id]).run()
+    at.button(key="metrics_realism_go").click().run()
+    assert not at.exception
+    assert "realism needs at least 10 turns" in at.error[0].value
+    at.text_input(key="metrics_by").set_value("level:anger").run()
+    at.button(key="metrics_diversity_go").click().run()
+    assert "no axis 'anger'" in at.error[0].value
+
+
+def test_the_page_module_imports_no_heavy_library() -> None:
+    """Opening the page is light: sklearn, scipy and sentence-transformers load on compute."""
+    code = ("import sys; import workbench.analysis.reports, workbench.analysis.corpus; "
+            "print(sorted(m for m in ('sklearn', 'scipy', 'sentence_transformers', 'torch') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,150 @@
+"""`workbench metrics diversity|realism`: the command-line twins of the Metrics page.
+
+A thin layer over :mod:`workbench.analysis.reports`. Every figure is printed with its interval
+and one-line definition; realism figures beside their yardsticks. ``--json`` prints the report
+model. User errors print one line on stderr and exit 2 (unknown run, corpus, grouping or axis;
+too few turns, with how many are needed); exit 1 when the store or the embedding model fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+app = typer.Typer(
+    help="Diversity of runs' patient turns and their realism against a reference corpus.",
+    no_args_is_help=True,
+)
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option("--store", help="SQLite store (default: the store_path setting, "
+                 "$WORKBENCH_STORE).", dir_okay=False),
+]
+RunOption = Annotated[
+    list[str], typer.Option("--run", "-r", help="Run id (repeat for several runs).", metavar="RUN")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
+EmbedOption = Annotated[bool, typer.Option(
+    "--embed/--no-embed", help="Compute the embedding metrics (Vendi, Fréchet) when the model "
+    "or cached vectors are available.")]
+ResamplesOption = Annotated[int | None, typer.Option(
+    "--resamples", min=1, help="Replicates per interval (default: each metric's own).")]
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _reported_errors() -> Iterator[None]:
+    from workbench.analysis.embeddings import ModelUnavailable
+    from workbench.store import StoreError, UnknownRun
+
+    try:
+        yield
+    except (UnknownRun, ValueError) as exc:  # UnknownReference, TooFewTurns are ValueErrors
+        _fail(str(exc), 2)
+    except (ModelUnavailable, StoreError) as exc:
+        _fail(str(exc), 1)
+
+
+def _store_path(store: Path | None) -> Path:
+    from workbench.settings import load_settings
+
+    return store or load_settings().store_path
+
+
+def _resampling(resamples: int | None):
+    from workbench.analysis.bootstrap import Resampling
+
+    return None if resamples is None else Resampling(n_resamples=resamples)
+
+
+def _print_table(rows: list[dict[str, object]]) -> None:
+    if not rows:
+        return
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    typer.echo("  ".join(c.ljust(widths[c]) for c in columns))
+    for row in rows:
+        typer.echo("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns))
+
+
+@app.command("diversity", no_args_is_help=True)
+def diversity(
+    run: RunOption,
+    by: Annotated[str, typer.Option(
+        "--by", help="Group by run, persona, model or level:<axis>.")] = "run",
+    embed: EmbedOption = True,
+    resamples: ResamplesOption = None,
+    as_json: JsonOption = False,
+    store: StoreOption = None,
+) -> None:
+    """Diversity of the runs' patient turns: distinct-1/2, self-BLEU-3, MTLD, Vendi, first turns."""
+    from workbench.analysis import reports
+    from workbench.store import Store
+
+    with _reported_errors(), Store(_store_path(store)) as opened:
+        report = reports.diversity_report(opened, run, by=by, embed=embed,
+                                          resampling=_resampling(resamples))
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    typer.echo(f"Diversity of {', '.join(report.runs)} by {report.by} (value [95% interval]):")
+    _print_table(reports.diversity_rows(report))
+    for label, n in report.too_small.items():
+        typer.echo(f"left out: {label} has {n} patient turns (needs {reports.MIN_DIVERSITY_TURNS})")
+    for reason in report.skipped.values():
+        typer.echo(reason)
+    typer.echo("\nDefinitions (first_turn_*: the same over each conversation's first patient turn):")
+    for metric, definition in report.definitions.items():
+        typer.echo(f"  {metric}: {definition}")
+
+
+@app.command("realism", no_args_is_help=True)
+def realism(
+    run: RunOption,
+    reference: Annotated[str, typer.Option("--reference", help="Reference corpus name.")],
+    second_reference: Annotated[str | None, typer.Option(
+        "--second-reference", help="A second real corpus: a real-against-real yardstick.")] = None,
+    style_only: Annotated[bool, typer.Option(
+        "--style-only", help="Mask content words in the two-sample test (style, not topic).")] = False,
+    embed: EmbedOption = True,
+    resamples: ResamplesOption = None,
+    as_json: JsonOption = False,
+    store: StoreOption = None,
+) -> None:
+    """Realism of the runs' patient turns against a reference corpus, beside yardsticks."""
+    from workbench.analysis import reports
+    from workbench.store import Store
+
+    with _reported_errors(), Store(_store_path(store)) as opened:
+        report = reports.realism_report(
+            opened, run, reference, second_reference=second_reference, style_only=style_only,
+            embed=embed, resampling=_resampling(resamples))
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    typer.echo(f"Realism of {', '.join(report.runs)} ({report.n_simulated_turns} patient turns) "
+               f"against {report.reference} ({report.n_reference_turns}); value [95% interval] "
+               "beside its yardsticks:")
+    _print_table([{k: v for k, v in row.items() if k != "definition"}
+                  for row in reports.realism_rows(report)])
+    second = f"{report.reference} against {report.second_reference}" if report.second_reference \
+        else "none: give --second-reference"
+    typer.echo(f"reference halves: the metric between two random halves of {report.reference}; "
+               f"between real corpora: {second}")
+    for reason in report.skipped.values():
+        typer.echo(reason)
+    typer.echo("\nLLM tells (share of patient turns):")
+    _print_table([{k: v for k, v in row.items() if k != "what"}
+                  for row in reports.tell_rows(report)])
+    typer.echo("\nDefinitions:")
+    for r in report.results:
+        typer.echo(f"  {r.metric}: {r.definition}")
