@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from workbench.cli import analyze, data, demo, metrics, personas, runs
+from workbench.cli import analyze, data, demo, judge, metrics, personas, runs
 
 app = typer.Typer(
     name="workbench",
@@ -26,6 +26,7 @@ app.command("demo")(demo.demo)
 app.add_typer(analyze.app, name="analyze")
 analyze.register(app)
 app.add_typer(metrics.app, name="metrics")
+app.command("judge")(judge.judge)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""`workbench metrics diversity|realism`: the command-line twins of the Metrics page.
+"""`workbench metrics diversity|realism|questionnaire`: command-line twins of the Metrics page.
 
 A thin layer over :mod:`workbench.analysis.reports`. Every figure is printed with its interval
 and one-line definition; realism figures beside their yardsticks. ``--json`` prints the report
@@ -148,3 +148,67 @@ def realism(
     typer.echo("\nDefinitions:")
     for r in report.results:
         typer.echo(f"  {r.metric}: {r.definition}")
+
+
+@app.command("questionnaire", no_args_is_help=True)
+def questionnaire(
+    conversation: Annotated[str, typer.Option(
+        "--conversation", "-c", help="A simulated conversation's id.", metavar="ID")],
+    instrument: Annotated[str, typer.Option(
+        "--instrument", help="phq9 or gad7.")] = "phq9",
+    model: Annotated[str | None, typer.Option(
+        "--model", "-m", help="Patient model spec (default: the conversation's own patient "
+        "model; a bare name means ollama/NAME).", metavar="SPEC")] = None,
+    host: Annotated[list[str] | None, typer.Option(
+        "--host", help="Ollama host (default: the ollama_hosts setting, $OLLAMA_HOST).",
+        metavar="URL")] = None,
+    allow_remote: Annotated[bool, typer.Option(
+        "--allow-remote", help="Allow hosts that are not this machine (clinical material "
+        "leaves it).")] = False,
+    as_json: JsonOption = False,
+    store: StoreOption = None,
+) -> None:
+    """Questionnaire fidelity: the conversation's simulated patient answers the PHQ-9 or GAD-7 in
+    character; per-item error and severity band against the persona's intended answers."""
+    import asyncio
+
+    from workbench.analysis.questionnaire_fidelity import INSTRUMENTS, questionnaire_fidelity
+    from workbench.backends import BackendError, get_backend
+    from workbench.cli.errors import fail, user_errors
+    from workbench.settings import load_settings
+    from workbench.store import Store, StoreError, UnknownConversation
+
+    if instrument not in INSTRUMENTS:
+        fail(f"--instrument takes {' or '.join(INSTRUMENTS)}, got {instrument!r}", 2)
+    settings = load_settings()
+
+    async def measure(opened: Store):
+        spec = model or opened.get_transcript(conversation).patient_model
+        if not spec:
+            fail(f"conversation {conversation} has no patient model; give --model", 2)
+        backend = get_backend(spec if "/" in spec else f"ollama/{spec}",
+                              hosts=host or settings.ollama_hosts,
+                              allow_remote=allow_remote or settings.allow_remote)
+        try:
+            return await questionnaire_fidelity(opened, conversation, backend, instrument)
+        finally:
+            await backend.aclose()
+
+    # UnknownBackendSpec is a ValueError: a bad spec is a bad invocation (2).
+    with user_errors({(UnknownConversation, ValueError): 2, (BackendError, StoreError): 1}), \
+            Store(_store_path(store)) as opened:
+        result = asyncio.run(measure(opened))
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    typer.echo(f"{instrument} answered in character after {conversation} "
+               "(answer, intended, |error|):")
+    _print_table([{"item": i + 1, "answer": "?" if a is None else a, "intended": want,
+                   "error": "?" if e is None else e}
+                  for i, (a, want, e) in enumerate(zip(result.answers, result.intended,
+                                                       result.abs_errors))])
+    mae = "n/a" if result.mean_abs_error is None else f"{result.mean_abs_error:.2f}"
+    answered = result.answered_band or "n/a (an item had no clear answer)"
+    typer.echo(f"mean absolute error {mae}; band answered {answered}, intended "
+               f"{result.intended_band}; agree: "
+               f"{'n/a' if result.band_agrees is None else result.band_agrees}")
