@@ -1,11 +1,23 @@
-"""Annotation writes that must land together: a whole form's values in one transaction."""
+"""Annotation queries: a whole form's values in one transaction; candidates for blind A/B."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from workbench.store.annotations import AnnotationQueries
 from workbench.store.records import Annotation
+
+
+class PairCandidate(NamedTuple):
+    """The first finished conversation of a persona under one run, model and template."""
+
+    persona_hash: str
+    persona_id: str | None
+    run_id: str | None
+    patient_model: str | None
+    patient_template_hash: str | None
+    conversation_id: str
 
 
 class AnnotationBatchQueries(AnnotationQueries):
@@ -21,3 +33,18 @@ class AnnotationBatchQueries(AnnotationQueries):
         """
         with self._write():
             return [self.put_annotation(a) for a in annotations]
+
+    def pair_candidates(self) -> list[PairCandidate]:
+        """One finished simulated conversation (the first by id) per persona, run, patient model
+        and patient template: what blind A/B pairs are made of, in one grouped scan."""
+        with self._read() as conn:
+            rows = conn.execute(
+                """
+                SELECT persona_hash, MIN(persona_id), run_id, patient_model,
+                       patient_template_hash, MIN(id)
+                FROM conversations
+                WHERE status = 'done' AND source = 'simulated' AND persona_hash IS NOT NULL
+                GROUP BY persona_hash, run_id, patient_model, patient_template_hash
+                """
+            ).fetchall()
+        return [PairCandidate(*tuple(row)) for row in rows]
