@@ -67,3 +67,34 @@ def test_report_equals_direct_values_with_missing_ratings() -> None:
         categories=item_kind(RUBRICS["clinician_acts"], "ed_act").categories))
     assert acts.disagreements == []  # turn items do not rank conversations
     assert not math.isnan(ed_act.ac1.value)
+
+
+def z_scored(values: list[float]):
+    import numpy as np
+
+    array = np.asarray(values, float)
+    return (array - array.mean()) / array.std()
+
+
+def test_a_judge_is_compared_with_a_single_human() -> None:
+    from scipy.stats import spearmanr
+
+    # c5 is judged only: it is not a shared unit (z-scoring over it does not change the ranks).
+    ratings = {"a": [1, 2, 4, 3, 4, None], "judge:m": [2, 1, 4, 4, 3, 1]}
+    report = agreement_report(rows("persona_fidelity", "realism", ratings),
+                              RUBRICS["persona_fidelity"])
+    assert report.items == [] and report.pairs == []  # no human agreement with one human
+    (judge,) = report.judges
+    assert judge.item == "realism" and judge.spearman.n == 5
+    human, machine = z_scored(ratings["a"][:5]), z_scored(ratings["judge:m"])[:5]
+    assert judge.spearman.value == pytest.approx(spearmanr(machine, human)[0])
+    # By hand: ranks a (1, 2, 4.5, 3, 4.5), judge (2, 1, 4.5, 4.5, 3); Pearson of the ranks
+    # (with ties): covariance sum 6.25 over 9.5 -> 25/38.
+    assert judge.spearman.value == pytest.approx(25 / 38)
+
+
+def test_too_few_shared_units_give_no_judge_row() -> None:
+    ratings = {"a": [1, 2, None, None], "judge:m": [2, 1, 4, 3]}
+    report = agreement_report(rows("persona_fidelity", "realism", ratings),
+                              RUBRICS["persona_fidelity"])
+    assert report.judges == []

@@ -190,3 +190,28 @@ def test_a_transient_failure_is_counted_and_judged_on_the_next_run(judge_store, 
     second = run_judge(judge_store, server.url)
     assert (second.judged, second.skipped, second.failed) == (1, 3, 0)
     assert len(scores(judge_store.path)) == 4 * len(QUALITY_ITEMS)
+
+
+def test_judge_against_a_single_human_matches_spearman_on_z_scores(judge_store,
+                                                                   make_server) -> None:
+    server = make_server(reply_fn=by_patient_turns)
+    run_judge(judge_store, server.url)
+    conversations = list(judge_store.done)
+    ana = [1, 3, 2, 4]
+    with Store(judge_store.path) as store:
+        store.put_annotations([
+            Annotation(conversation_id=cid, rubric=QUALITY.id, item="clinical_accuracy",
+                       value=value, annotator="ana", status="submitted")
+            for cid, value in zip(conversations, ana)])
+        annotations = store.annotations()
+    report = agreement_report(annotations, QUALITY, resampling=Resampling(n_resamples=20))
+    assert report.items == []  # one human: no human-human agreement
+    (row,) = [j for j in report.judges if j.item == "clinical_accuracy"]
+
+    def z(values) -> np.ndarray:
+        values = np.asarray(values, float)
+        return (values - values.mean()) / values.std()
+
+    judge = z([1 + judge_store.done[cid] for cid in conversations])
+    assert row.spearman.n == 4
+    assert row.spearman.value == pytest.approx(spearmanr(judge, z(ana))[0])

@@ -1,4 +1,5 @@
-"""`workbench metrics diversity|realism`: JSON shape and values, text output, and user errors."""
+"""`workbench metrics diversity|realism|questionnaire`: JSON shape and values, text output, and user
+errors."""
 
 from __future__ import annotations
 
@@ -78,3 +79,43 @@ def test_user_errors_exit_2_with_one_line(metrics_store: MetricsStore, args, mes
     result = invoke(metrics_store, *filled)
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_questionnaire_mini_ipip_prints_factor_levels(tmp_path) -> None:
+    from tests.metrics.test_questionnaire_fidelity import INTENDED_MINI_IPIP, stored_conversation
+    from tests.support import OllamaTestServer
+    from workbench.domain.questionnaires import MINI_IPIP_ITEMS
+
+    # Every item answered as intended except "Don't talk a lot" (reverse-keyed, intended 3)
+    # answered 5: extraversion 11 (medium) becomes 2 + 1 + 3 + 3 = 9 (low).
+    answers = dict(zip((text for text, _, _ in MINI_IPIP_ITEMS), INTENDED_MINI_IPIP))
+    answers[MINI_IPIP_ITEMS[5][0]] = 5
+
+    def reply(body: dict) -> str:
+        question = body["messages"][-1]["content"]
+        return next(f"{a}." for item, a in answers.items() if item in question)
+
+    path = tmp_path / "store.db"
+    conv_id = stored_conversation(path)
+    with OllamaTestServer(reply_fn=reply) as server:
+        args = ["metrics", "questionnaire", "-c", conv_id, "--instrument", "mini_ipip",
+                "--host", server.url, "--store", str(path)]
+        as_json = runner.invoke(app, [*args, "--json"])
+        text = runner.invoke(app, args)
+    assert as_json.exit_code == 0, as_json.output
+    result = json.loads(as_json.output)
+    assert result["instrument"] == "mini_ipip" and result["mean_abs_error"] == pytest.approx(2 / 20)
+    extraversion = next(f for f in result["factors"] if f["factor"] == "extraversion")
+    assert (extraversion["intended_score"], extraversion["answered_score"]) == (11, 9)
+    assert (extraversion["answered_level"], extraversion["level_agrees"]) == ("low", False)
+    assert text.exit_code == 0, text.output
+    assert "mean absolute error 0.10; per factor" in text.output
+    assert any(line.split()[:7] == ["extraversion", "9", "11", "2", "low", "medium", "False"]
+               for line in text.output.splitlines())
+
+
+def test_questionnaire_rejects_an_unknown_instrument(tmp_path) -> None:
+    result = runner.invoke(app, ["metrics", "questionnaire", "-c", "c1", "--instrument", "bdi",
+                                 "--store", str(tmp_path / "store.db")])
+    assert result.exit_code == 2
+    assert "--instrument takes phq9 or gad7 or mini_ipip, got 'bdi'" in result.output

@@ -2,7 +2,9 @@
 annotators, the conversations they disagree on most, and LLM judges against the humans.
 
 Only submitted values count. Annotators named ``judge:<model>`` are LLM judges: they are left out
-of human agreement and compared with the humans separately. The unit of a conversation item is
+of human agreement and compared with the humans separately: human agreement needs two humans on
+an item, judge-vs-human only one human and one judge sharing at least ``JUDGE_MIN_SHARED_UNITS``
+units (a judge against a single annotator is the common case). The unit of a conversation item is
 the conversation; of a turn item, the turn (``<conversation id>#<turn index>``).
 """
 
@@ -30,6 +32,9 @@ from workbench.store.records import Annotation
 
 JUDGE_PREFIX = "judge:"
 """Annotator names starting with this are LLM judges."""
+JUDGE_MIN_SHARED_UNITS = 3
+"""Fewest units scored by a judge and by a human before judge-vs-human is reported (on two
+points every rank correlation is ±1)."""
 
 
 class ItemKind(NamedTuple):
@@ -142,6 +147,28 @@ def _data(rows: Sequence[Annotation]) -> ReliabilityData:
     return ReliabilityData.from_long((unit_of(a), a.annotator, a.value) for a in rows)
 
 
+def _human_agreement(
+    item_id: str, kind: ItemKind, human: Sequence[Annotation], resampling: Resampling | None
+) -> tuple[ItemAgreement, list[PairKappa]]:
+    """Agreement of two or more human annotators on one item, overall and per pair."""
+    data = _data(human)
+    annotators = sorted({a.annotator for a in human})
+    options = {"categories": kind.categories, "resampling": resampling}
+    n_units = int((np.not_equal(data.values, None).sum(axis=0) >= 2).sum())
+    agreement = ItemAgreement(
+        item=item_id, kind=kind, n_units=n_units, annotators=annotators,
+        alpha=estimate_agreement(data, "krippendorff_alpha", level=kind.level, **options),
+        ac1=estimate_agreement(data, "gwet_ac1", **options),
+    )
+    pairs = []
+    for first, second in itertools.combinations(annotators, 2):
+        pair = _data([a for a in human if a.annotator in (first, second)])
+        if pair.values.shape[0] == 2:
+            kappa = estimate_agreement(pair, "cohen_kappa", weights=kind.weights, **options)
+            pairs.append(PairKappa(item=item_id, first=first, second=second, kappa=kappa))
+    return agreement, pairs
+
+
 def agreement_report(
     annotations: Sequence[Annotation],
     rubric: Rubric,
@@ -166,27 +193,20 @@ def agreement_report(
     for item_id, rows in by_item.items():
         kind = item_kind(rubric, item_id)
         human = [a for a in rows if not is_judge(a.annotator)]
-        annotators = sorted({a.annotator for a in human})
-        if kind is None or len(annotators) < 2:
+        if kind is None or not human:
             continue
         data = _data(human)
-        options = {"categories": kind.categories, "resampling": resampling}
-        n_units = int((np.not_equal(data.values, None).sum(axis=0) >= 2).sum())
-        items.append(ItemAgreement(
-            item=item_id, kind=kind, n_units=n_units, annotators=annotators,
-            alpha=estimate_agreement(data, "krippendorff_alpha", level=kind.level, **options),
-            ac1=estimate_agreement(data, "gwet_ac1", **options),
-        ))
-        for first, second in itertools.combinations(annotators, 2):
-            pair = _data([a for a in human if a.annotator in (first, second)])
-            if pair.values.shape[0] == 2:
-                kappa = estimate_agreement(pair, "cohen_kappa", weights=kind.weights, **options)
-                pairs.append(PairKappa(item=item_id, first=first, second=second, kappa=kappa))
-        if all(a.turn_idx is None for a in human):
-            for unit in disagreement_by_unit(data, kind.level, categories=kind.categories):
-                per_conversation.setdefault(str(unit.unit), []).append((item_id, unit.disagreement))
+        if len({a.annotator for a in human}) >= 2:
+            agreement, item_pairs = _human_agreement(item_id, kind, human, resampling)
+            items.append(agreement)
+            pairs += item_pairs
+            if all(a.turn_idx is None for a in human):
+                for unit in disagreement_by_unit(data, kind.level, categories=kind.categories):
+                    per_conversation.setdefault(str(unit.unit), []).append(
+                        (item_id, unit.disagreement))
         judged = [a for a in rows if is_judge(a.annotator)]
-        if judged and kind.level == "ordinal":
+        shared = {unit_of(a) for a in judged} & {unit_of(a) for a in human}
+        if kind.level == "ordinal" and len(shared) >= JUDGE_MIN_SHARED_UNITS:
             rho, tau = judge_vs_human(_data(judged), data, resampling=resampling)
             judges.append(JudgeAgreement(item=item_id, spearman=rho, kendall=tau))
     disputed = sorted(

@@ -155,7 +155,7 @@ def questionnaire(
     conversation: Annotated[str, typer.Option(
         "--conversation", "-c", help="A simulated conversation's id.", metavar="ID")],
     instrument: Annotated[str, typer.Option(
-        "--instrument", help="phq9 or gad7.")] = "phq9",
+        "--instrument", help="phq9, gad7 or mini_ipip.")] = "phq9",
     model: Annotated[str | None, typer.Option(
         "--model", "-m", help="Patient model spec (default: the conversation's own patient "
         "model; a bare name means ollama/NAME).", metavar="SPEC")] = None,
@@ -168,8 +168,9 @@ def questionnaire(
     as_json: JsonOption = False,
     store: StoreOption = None,
 ) -> None:
-    """Questionnaire fidelity: the conversation's simulated patient answers the PHQ-9 or GAD-7 in
-    character; per-item error and severity band against the persona's intended answers."""
+    """Questionnaire fidelity: the conversation's simulated patient answers the PHQ-9, GAD-7 or
+    Mini-IPIP in character; per-item error and severity band (Mini-IPIP: per-factor score error
+    and level) against the persona's intended answers."""
     import asyncio
 
     from workbench.analysis.questionnaire_fidelity import INSTRUMENTS, questionnaire_fidelity
@@ -208,7 +209,20 @@ def questionnaire(
                   for i, (a, want, e) in enumerate(zip(result.answers, result.intended,
                                                        result.abs_errors))])
     mae = "n/a" if result.mean_abs_error is None else f"{result.mean_abs_error:.2f}"
+    if result.factors is not None:
+        typer.echo(f"mean absolute error {mae}; per factor (score answered, intended, |error|; "
+                   "level answered, intended, agree):")
+        _print_table([{"factor": f.factor, "score": _or_unknown(f.answered_score),
+                       "intended": f.intended_score, "error": _or_unknown(f.score_error),
+                       "level": _or_unknown(f.answered_level), "intended level": f.intended_level,
+                       "agree": _or_unknown(f.level_agrees)} for f in result.factors])
+        return
     answered = result.answered_band or "n/a (an item had no clear answer)"
     typer.echo(f"mean absolute error {mae}; band answered {answered}, intended "
                f"{result.intended_band}; agree: "
                f"{'n/a' if result.band_agrees is None else result.band_agrees}")
+
+
+def _or_unknown(value: object) -> object:
+    """``?`` for a figure that is missing because an item had no clear answer."""
+    return "?" if value is None else value
