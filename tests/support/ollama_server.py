@@ -242,17 +242,30 @@ class OllamaTestServer:
             return fault
 
     @contextmanager
-    def _generation(self) -> Iterator[None]:
-        """Hold a parallel slot (queueing like Ollama does) and track concurrency."""
+    def _generation(self) -> Iterator[Callable[[], None]]:
+        """Hold a parallel slot (queueing like Ollama does) and track concurrency.
+
+        Yields a ``finished`` callable for the handler to call just before it writes the last
+        bytes of a reply: once the client has the whole reply it may send its next request at
+        once, and that request must not be counted as overlapping this one.
+        """
         with self._slots:
             with self._lock:
                 self._active += 1
                 self._max_active = max(self._max_active, self._active)
+            done = False
+
+            def finished() -> None:
+                nonlocal done
+                if not done:
+                    done = True
+                    with self._lock:
+                        self._active -= 1
+
             try:
-                yield
+                yield finished
             finally:
-                with self._lock:
-                    self._active -= 1
+                finished()
 
     def _reply_text(self, body: dict[str, Any], seed: object) -> str:
         if self.reply_fn is not None:

@@ -185,7 +185,7 @@ class _Handler(BaseHTTPRequestHandler):
         messages = body.get("messages") or []
         prompt = sum(count_tokens(str(m.get("content") or "")) + 4 for m in messages)
         emit = _OpenAIEmitter(self, body, prompt) if openai else _OllamaEmitter(self, body, prompt)
-        with app._generation():
+        with app._generation() as finished:
             started = time.perf_counter()
             if not streamed:
                 if app.latency > 0:
@@ -194,6 +194,7 @@ class _Handler(BaseHTTPRequestHandler):
                     self.close_connection = True
                     return
                 whole = emit.whole(text, len(words), reason, time.perf_counter() - started)
+                finished()
                 self._send(200, whole[: len(whole) // 2] if fault == "malformed" else whole)
                 return
             n = app.stream_chunk_words
@@ -214,7 +215,9 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 if pause > 0:
                     time.sleep(pause)
-                for data in emit.final(len(words), reason, time.perf_counter() - started):
+                final = emit.final(len(words), reason, time.perf_counter() - started)
+                finished()
+                for data in final:
                     self._chunk(data)
             self.wfile.write(b"0\r\n\r\n")
 
