@@ -57,8 +57,8 @@ async def test_a_cancel_seen_before_the_launcher_exists_starts_no_conversation(
     seen: list[bool] = []  # per cancel() call: whether the launcher existed yet
     cancelled = asyncio.Event()
 
-    def load_then_cancel(*args: Any) -> Any:
-        loaded = original_load(*args)  # the flag is not set yet when the run loads...
+    def load_then_cancel(*args: Any, **kwargs: Any) -> Any:
+        loaded = original_load(*args, **kwargs)  # the flag is not set yet when the run loads...
         _request_cancel(store_path, run_id)  # ...and is set before the writer's first poll
         return loaded
 
@@ -109,4 +109,29 @@ async def test_a_mid_run_cancel_interrupts_calls_in_flight_without_half_turns(
     assert (await resume_run(store_path, run_id)).status == "done"
     for conv in transcripts(store_path, run_id):
         assert conv.status == "done"
+        assert_well_formed(conv)
+
+
+async def test_a_resume_withdraws_the_old_cancel_and_a_new_cancel_stops_it_again(
+    make_server: Callable[..., OllamaTestServer], plan: Callable[..., str], library: Library,
+    store_path: Path,
+) -> None:
+    server = make_server(latency=0.2)
+    run_id = plan(personas=six_personas(library), max_turns=12, concurrency=2,
+                  hosts=[server.url])
+    _request_cancel(store_path, run_id)
+    assert (await execute_run(store_path, run_id, poll_s=0.05)).status == "cancelled"
+
+    resumed = asyncio.create_task(resume_run(store_path, run_id, poll_s=0.05))
+    while not any(c.turns for c in transcripts(store_path, run_id)):  # the resume is under way
+        await asyncio.sleep(0.05)
+    with Store(store_path) as store:
+        assert not store.cancel_requested(run_id)  # the resume withdrew the old request
+    _request_cancel(store_path, run_id)
+    summary = await asyncio.wait_for(resumed, timeout=30)
+
+    assert summary.status == "cancelled"
+    assert {c.status for c in transcripts(store_path, run_id)} >= {"cancelled"}
+    assert (await resume_run(store_path, run_id)).status == "done"
+    for conv in transcripts(store_path, run_id):
         assert_well_formed(conv)

@@ -15,8 +15,8 @@
   whose flag is already set starts nothing, and the launcher checks the flag before every
   conversation, so a cancel that lands before the launcher exists still stops it. In-flight
   model calls are cancelled, not awaited (a turn is stored only once its reply is complete), so
-  a run stops within one poll of the flag. The store cannot clear the flag yet, so a resumed run
-  ignores the flag that stopped it, and a second cancel during a resume goes unseen.
+  a run stops within one poll of the flag. A resume withdraws the cancel that stopped the run, so
+  a new cancel during the resume stops it again.
 - **Resume**: ``resume_run`` continues every unfinished conversation (pending, running and
   cancelled; failed ones too with ``retry_failed``) from its last committed turn. Conversations
   are replayed from the store, so no turn is produced twice or skipped.
@@ -129,8 +129,8 @@ async def execute_run(
         on_progress: Called on the event loop after every turn and every finished conversation.
         hosts: Override the run's hosts.
         allow_remote: Override the run's remote-host opt-in (None: as planned).
-        resume: Also continue cancelled conversations, and ignore the cancel flag that stopped
-            the run (a new cancel request during the resume is not seen: see the module notes).
+        resume: Also continue cancelled conversations, withdrawing the cancel request that
+            stopped the run (a new request during the resume stops it again).
         retry_failed: Also continue failed (and cancelled) conversations.
         retry: Retry policy for transient faults (default: ``RetryPolicy()``).
         script_loader: Loads a ``scripted/`` clinician's questions when the run has none stored
@@ -146,14 +146,14 @@ async def execute_run(
     statuses: list[ConversationStatus] = ["pending", "running"]
     statuses += ["cancelled"] if resume or retry_failed else []
     statuses += ["failed"] if retry_failed else []
-    config, todo, flagged = await asyncio.to_thread(load_run, store_path, run_id, statuses)
+    # A resume overrides an earlier cancel (and clears it); a fresh start honours it.
+    config, todo, flagged = await asyncio.to_thread(
+        functools.partial(load_run, store_path, run_id, statuses, clear_cancel=resume))
     if config.script is not None:  # the questions as planned, whatever the library says now
         script_loader = _planned_script(config.script)
     execution = _Execution(store_path, run_id, config, todo, on_progress=on_progress,
                            hosts=hosts, allow_remote=allow_remote, retry=retry or RetryPolicy(),
-                           script_loader=script_loader, poll_s=poll_s,
-                           # A resume overrides an earlier cancel; a fresh start honours it.
-                           cancel_flag=flagged, ignore_cancel_flag=resume and flagged)
+                           script_loader=script_loader, poll_s=poll_s, cancel_flag=flagged)
     return await execution.run(started)
 
 
@@ -172,20 +172,18 @@ class _Execution:
     def __init__(self, store_path: str | Path, run_id: str, config: RunConfig,
                  todo: list[Transcript], *, on_progress: ProgressCallback | None,
                  hosts: Sequence[str] | None, allow_remote: bool | None, retry: RetryPolicy,
-                 script_loader: ScriptLoader | None, poll_s: float, cancel_flag: bool,
-                 ignore_cancel_flag: bool) -> None:
+                 script_loader: ScriptLoader | None, poll_s: float, cancel_flag: bool) -> None:
         self.store_path, self.run_id, self.config, self.todo = store_path, run_id, config, todo
         self.hosts = list(hosts or config.hosts)
         self.allow_remote = config.allow_remote if allow_remote is None else allow_remote
         self.script_loader, self.poll_s = script_loader, poll_s
-        self.ignore_cancel_flag = ignore_cancel_flag
         self.on_progress = on_progress
         self.progress = ExecutionProgress(total=len(todo))
         self.gate = CallGate(config.concurrency, retry)
         self.lanes: list[Lane] = []
         self.tasks: set[asyncio.Task[None]] = set()
         self.started: set[str] = set()
-        self.cancelled = cancel_flag and not ignore_cancel_flag  # cancelled before it started
+        self.cancelled = cancel_flag  # cancelled before it started
         self.abort_error: BaseException | None = None
         self.launcher: asyncio.Task[None] | None = None
 
@@ -206,7 +204,7 @@ class _Execution:
         loop = asyncio.get_running_loop()
         self.writer = StoreWriter(self.store_path, self.run_id, loop=loop,
                                   on_cancel=self.cancel, on_error=self._abort,
-                                  poll_s=self.poll_s, ignore_set_flag=self.ignore_cancel_flag)
+                                  poll_s=self.poll_s)
         await self.writer.start()
         self.writer.set_run_status("running")
         try:

@@ -44,8 +44,6 @@ class StoreWriter:
         on_cancel: Called on the loop when the run's cancel flag is seen set.
         on_error: Called on the loop with the exception when a write fails.
         poll_s: Seconds between polls of the cancel flag.
-        ignore_set_flag: Ignore a cancel flag that is already set when the writer starts (a
-            resumed run overrides the cancel that stopped it).
     """
 
     def __init__(
@@ -57,7 +55,6 @@ class StoreWriter:
         on_cancel: Callable[[], None],
         on_error: Callable[[BaseException], None],
         poll_s: float = POLL_S,
-        ignore_set_flag: bool = False,
     ) -> None:
         self._path = store_path
         self._run_id = run_id
@@ -65,7 +62,6 @@ class StoreWriter:
         self._on_cancel = on_cancel
         self._on_error = on_error
         self._poll_s = poll_s
-        self._ignore_set_flag = ignore_set_flag
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name=f"writer-{run_id}", daemon=True)
         self._ready = threading.Event()
@@ -122,8 +118,7 @@ class StoreWriter:
             self._startup_error = exc
             self._ready.set()
             return
-        # Without a way to clear the flag, a resumed run can only ignore the old one.
-        if cancel_seen and not self._ignore_set_flag:
+        if cancel_seen:
             self._notify(self._on_cancel)
         self._ready.set()
         try:
@@ -212,11 +207,19 @@ class StoreWriter:
 
 # -- one-off store access before and after the writer's thread (call via asyncio.to_thread) --
 def load_run(
-    store_path: str | Path, run_id: str, statuses: list[ConversationStatus]
+    store_path: str | Path, run_id: str, statuses: list[ConversationStatus],
+    *, clear_cancel: bool = False,
 ) -> tuple[RunConfig, list[Transcript], bool]:
-    """The run's config, its conversations in ``statuses`` (with turns) and its cancel flag."""
+    """The run's config, its conversations in ``statuses`` (with turns) and its cancel flag.
+
+    With ``clear_cancel`` (a resume), a standing cancel request is withdrawn first, so that a new
+    one made during the resume is seen.
+    """
     with Store(store_path) as store:
         run = store.get_run(run_id)
+        if clear_cancel and run.cancel_requested:
+            store.clear_cancel(run_id)
+            run = store.get_run(run_id)
         todo = store.conversations_of_run(run_id, statuses=statuses, with_turns=True)
         return RunConfig.model_validate(run.config), todo, run.cancel_requested
 

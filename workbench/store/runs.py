@@ -104,6 +104,17 @@ class RunQueries(StoreBase):
             if cursor.rowcount == 0:
                 raise UnknownRun(run_id, self)
 
+    def clear_cancel(self, run_id: str) -> None:
+        """Withdraw a cancel request (a resumed run does this, so a new request is seen).
+
+        Raises:
+            UnknownRun: no such run.
+        """
+        with self._write() as conn:
+            cursor = conn.execute("UPDATE runs SET cancel_requested = 0 WHERE id = ?", (run_id,))
+            if cursor.rowcount == 0:
+                raise UnknownRun(run_id, self)
+
     def cancel_requested(self, run_id: str) -> bool:
         """Whether someone asked the run to stop.
 
