@@ -3,7 +3,7 @@ scenario or cluster; a lasso or box selection lists the conversations to open.""
 
 import streamlit as st
 
-from workbench.analysis import corpus, embeddings
+from workbench.analysis import corpus, embeddings, mapping
 from workbench.backends import BackendError
 from workbench.settings import load_settings
 from workbench.store import Store
@@ -13,35 +13,15 @@ STORE = str(settings.store_path)
 st.title("Clusters")
 
 
-@st.cache_data(show_spinner="Reading the patient text…", max_entries=4)
-def cached_units(key: tuple):
-    """``key`` = (store, runs, unit, model, conversations, turns): a run that grows gets a new one."""
-    with Store(key[0]) as store:
-        return corpus.load_units(store, key[1], key[2])
-
-
-@st.cache_data(show_spinner="Looking up cached embeddings…", max_entries=4)
-def cached_coverage(key: tuple) -> float:
-    with Store(key[0]) as store:
-        return embeddings.cached_fraction(store, cached_units(key)["text"].to_list(), key[3])
-
-
-def unit_vectors(key: tuple):
-    with Store(key[0]) as store:
-        return embeddings.embed_texts(store, cached_units(key)["text"].to_list(), key[3]).vectors
-
-
-@st.cache_data(show_spinner="Projecting and clustering…", max_entries=16)
-def cached_map(key: tuple, projection: str, clustering: str, k: int, min_size: int):
-    return cl.build_map(cached_units(key), unit_vectors(key), projection=projection,
-                        clustering=clustering, k=k, min_cluster_size=min_size, seed=0)
-
-
-@st.cache_data(show_spinner="Cross-validating classifiers…", max_entries=16)
-def cached_recoverability(key: tuple, permutations: int):
-    units = cached_units(key)
-    return rec.recoverability(corpus.levels_by_axis(units), embeddings=unit_vectors(key),
-                              texts=units["text"].to_list(), permutations=permutations)
+# The computations live in workbench.analysis.mapping; the page only caches them.
+cached_units = st.cache_data(show_spinner="Reading the patient text…", max_entries=4)(
+    mapping.units)
+cached_coverage = st.cache_data(show_spinner="Looking up cached embeddings…", max_entries=4)(
+    mapping.coverage)
+cached_map = st.cache_data(show_spinner="Projecting and clustering…", max_entries=16)(
+    mapping.build)
+cached_recoverability = st.cache_data(show_spinner="Cross-validating classifiers…",
+                                      max_entries=16)(mapping.recover)
 
 
 with Store(STORE) as store:
@@ -61,8 +41,7 @@ if not run_ids:
     st.info("Pick the runs to map (newest first).")
     st.stop()
 
-key = (STORE, tuple(run_ids), unit, embeddings.canonical_model_name(model),
-       sum(sizes[r].conversations for r in run_ids), sum(sizes[r].turns for r in run_ids))
+key = mapping.map_key(STORE, run_ids, unit, model, sizes)
 most = sum(sizes[r].units(unit) for r in run_ids)
 if most > corpus.SMALL_MAP_UNITS and st.session_state.get("clusters_chosen") != key:
     st.info(f"Up to {most:,} {unit}s: reading and mapping them takes a while.")
@@ -76,18 +55,19 @@ from workbench.analysis import figures, titles
 from workbench.analysis import recoverability as rec
 from workbench.analysis.projection import available_methods
 
-n_texts = len(cached_units(key))
+units = cached_units(key)
+n_texts = len(units)
 if not n_texts:
     st.info("These runs have no patient text yet.")
     st.stop()
-if (cached := cached_coverage(key)) < 1:
+if (cached := cached_coverage(key, units)) < 1:
     st.warning(f"{1 - cached:.0%} of the {n_texts} texts have no `{model}` embedding yet. "
                f"From a terminal: `workbench embed --run {run_ids[0]} --unit {unit}`.")
     if not st.button("Embed them now", key="clusters_embed"):
         st.stop()
     bar = st.progress(0.0, text="Embedding…")
     with Store(STORE) as store:
-        embeddings.embed_texts(store, cached_units(key)["text"].to_list(), model,
+        embeddings.embed_texts(store, units["text"].to_list(), model,
                                on_progress=lambda done, n: bar.progress(done / n))
     cached_coverage.clear()
     st.rerun()
@@ -98,7 +78,7 @@ clustering = c2.selectbox("Clustering", ["kmeans", "hdbscan"], key="clusters_clu
 k = c3.number_input("k (k-means)", 2, 50, min(8, max(2, n_texts // 5)), key="clusters_k")
 min_size = c4.number_input("Min cluster size (HDBSCAN)", 2, 500, 5, key="clusters_min_size")
 map_id = (key, projection, clustering, int(k), int(min_size))
-result = cached_map(*map_id)
+result = cached_map(key, units, *map_id[1:])
 frame, axes = result.frame, corpus.axis_columns(result.frame)
 named = st.session_state.get("clusters_titles", {}).get(map_id)
 color_by = st.selectbox("Colour by", corpus.colour_choices(frame), index=1 if axes else 0,
@@ -153,7 +133,7 @@ st.caption(rec.DEFINITIONS["recoverability"] + " " + rec.DEFINITIONS["pair_confu
 permutations = st.number_input("Permutations (0: none; 19 or more when samples cluster by "
                                "persona)", 0, 999, 0, key="clusters_permutations")
 if axes and st.toggle("Compute (seconds, times the permutations)", key="clusters_recover"):
-    results = cached_recoverability(key, int(permutations))
+    results = cached_recoverability(key, units, int(permutations))
     st.plotly_chart(figures.recoverability_figure(results), key="clusters_recoverability")
     for r in results:
         st.text(rec.describe(r))
