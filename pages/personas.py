@@ -4,7 +4,7 @@ import streamlit as st
 
 from workbench.library import Library, LibraryError
 from workbench.settings import load_settings
-from workbench.tables import axis_order_of, persona_rows
+from workbench.tables import ALL_SCENARIOS, persona_rows, scenario_choice
 
 st.title("Personas")
 settings = load_settings()
@@ -28,10 +28,8 @@ st.caption(
     "`workbench personas grid`."
 )
 
-scenario_ids = ["(all)", *scenarios]
-scenario = st.selectbox("Scenario", scenario_ids, key="personas_scenario")
-chosen_scenarios = list(scenarios.values()) if scenario == "(all)" else [scenarios[scenario]]
-axis_ids = axis_order_of(chosen_scenarios)
+choice = st.selectbox("Scenario", [ALL_SCENARIOS, *scenarios], key="personas_scenario")
+scenario, axis_ids = scenario_choice(scenarios, choice)
 
 levels: dict[str, list[str]] = {}
 filter_cols = st.columns(max(len(axis_ids), 1))
@@ -46,9 +44,7 @@ for col, axis_id in zip(filter_cols, axis_ids):
     )
 profile_choice = st.multiselect("Profile", sorted(profiles), key="personas_profiles")
 
-matches = library.filter_personas(
-    {a: v for a, v in levels.items() if v}, scenario=None if scenario == "(all)" else scenario
-)
+matches = library.filter_personas(levels, scenario=scenario)  # an empty list: any level
 if profile_choice:
     matches = [p for p in matches if p.profile in profile_choice]
 rows = persona_rows(matches, profiles, axis_ids)

@@ -13,7 +13,7 @@ from workbench.hosts_status import DEMO_OFFER, ollama_banner, probe_hosts, reach
 from workbench.library import Library, LibraryError
 from workbench.settings import load_settings
 from workbench.store import Store, StoreError
-from workbench.tables import axis_order_of
+from workbench.tables import ALL_SCENARIOS, scenario_choice
 
 if TYPE_CHECKING:
     from workbench.simulate import RunConfig
@@ -71,15 +71,13 @@ if not runs:
             start(demo.config, demo.name, f"Demo run with {demo.model_reason} —")
 
 st.subheader("New run")
-scenario = st.selectbox("Scenario", ["(all)", *scenarios], key="runs_scenario")
-chosen = list(scenarios.values()) if scenario == "(all)" else [scenarios[scenario]]
-axis_ids = axis_order_of(chosen)
+choice = st.selectbox("Scenario", [ALL_SCENARIOS, *scenarios], key="runs_scenario")
+scenario, axis_ids = scenario_choice(scenarios, choice)
 levels: dict[str, list[str]] = {}
 for col, axis_id in zip(st.columns(max(len(axis_ids), 1)), axis_ids):
     levels[axis_id] = col.multiselect(axes[axis_id].label, axes[axis_id].level_ids,
                                       key=f"runs_level_{axis_id}", help=axes[axis_id].description)
-matches = [p.id for p in library.filter_personas(
-    {a: v for a, v in levels.items() if v}, scenario=None if scenario == "(all)" else scenario)]
+matches = [p.id for p in library.filter_personas(levels, scenario=scenario)]
 picked = st.multiselect(f"Personas ({len(matches)} match the filters)", matches,
                         key="runs_personas", placeholder=f"All {len(matches)} matching personas")
 persona_ids = picked or matches

@@ -3,7 +3,7 @@ no SQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from workbench.domain.persona import Persona
@@ -38,6 +38,10 @@ def persona_rows(
         row["summary"] = profile_summary(profile) if profile else ""
         rows.append(row)
     return rows
+
+
+ALL_SCENARIOS = "(all)"
+"""The scenario choice that means every scenario (Personas and Runs pages)."""
 
 
 def axis_order_of(scenarios: Iterable[Any]) -> list[str]:
@@ -75,3 +79,12 @@ def conversation_rows(
         })
         rows.append(row)
     return rows
+
+
+def scenario_choice(
+    scenarios: Mapping[str, Any], choice: str
+) -> tuple[str | None, list[str]]:
+    """A scenario picker's value → (scenario id or None for all, the axes it offers, in order)."""
+    if choice == ALL_SCENARIOS:
+        return None, axis_order_of(scenarios.values())
+    return choice, axis_order_of([scenarios[choice]])
