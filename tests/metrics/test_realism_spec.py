@@ -64,27 +64,33 @@ def plain_c2st(a: list[tuple[str, str]], b: list[tuple[str, str]], style: bool) 
 
 
 def made_corpus(seed: int, typed: bool, conversations: int = 40) -> list[dict]:
-    """Patient conversations from a seeded grammar: ``typed`` ones are chat-like (capitals,
-    punctuation, a few anonymisation marks), the others transcribed speech (fillers, no
-    punctuation); the topics overlap."""
+    """Patient conversations from one seeded grammar: ``typed`` ones are chat-like (capitals,
+    more varied punctuation, a few anonymisation marks, fewer fillers), the others transcribed
+    speech (an occasional full stop, more fillers); the topics overlap, the subjects' mix
+    differs a little."""
     rng = random.Random(seed)
     subjects = ["the pain", "my back", "the cough", "sleeping", "my chest", "work", "smoking",
                 "the tablets", "my knee", "the headaches", "my mum", "walking"]
+    weights = [3 if typed == (k % 2 == 0) else 2 for k in range(len(subjects))]
     verbs = ["has been bad", "is getting worse", "comes and goes", "started last week",
              "bothers me", "is fine", "keeps me up", "is better now"]
     tails = ["at night", "most days", "after meals", "when I walk", "since Monday", "a bit"]
     fillers = ["um", "uh", "yeah", "like", "you know", "I mean"]
+    filler_rate = 0.3 if typed else 0.5
     records = []
     for c in range(conversations):
         utterances = []
         for _ in range(rng.randint(5, 12)):
-            words = f"{rng.choice(subjects)} {rng.choice(verbs)} {rng.choice(tails)}"
+            words = (f"{rng.choices(subjects, weights)[0]} {rng.choice(verbs)} "
+                     f"{rng.choice(tails)}")
+            if rng.random() < filler_rate:
+                words = f"{rng.choice(fillers)} {words}"
             if typed:
-                text = f"{words[0].upper()}{words[1:]}{rng.choice(['.', '!', '...', '?'])}"
+                text = f"{words[0].upper()}{words[1:]}{rng.choice(['.', '.', '!', '', '?'])}"
                 if rng.random() < 0.1:
                     text += " Ask {{NAME}} about it."
-            else:
-                text = f"{rng.choice(fillers)} {words} {rng.choice(fillers)}"
+            else:  # a transcriber's occasional full stop
+                text = words + ("." if rng.random() < 0.5 else "")
             utterances += [{"speaker": "doctor", "text": "And then?"},
                            {"speaker": "patient", "text": text}]
         records.append({"id": f"{seed}-{c}", "utterances": utterances})
@@ -131,9 +137,9 @@ def test_cli_on_made_corpora_agrees_with_the_plain_implementation(tmp_path: Path
     n = figures["c2st_auc"]["n_simulated"]
     assert n == figures["c2st_auc"]["n_reference"] == min(len(patient_pairs(typed)),
                                                           len(patient_pairs(spoken)))
-    # Same words on both sides: content cannot see the fillers-and-punctuation difference
-    # much, style sees it at once.
-    assert figures["c2st_style_auc"]["value"] > 0.95
+    # Overlapping words and punctuation: neither figure is trivially 1.
+    assert 0.55 < figures["c2st_auc"]["value"] < 0.9
+    assert 0.55 < figures["c2st_style_auc"]["value"] < 0.95
     for figure in figures.values():
         assert {"value", "low", "high", "n_simulated", "n_reference"} <= set(figure)
 

@@ -111,7 +111,7 @@ def corpus_names(store: Store) -> list[str]:
 
 
 def corpus_conversations(store: Store, name: str) -> Conversations:
-    """Every conversation of the reference corpus ``name``, with turns.
+    """Every conversation of the reference corpus ``name``, with turns, in file order.
 
     Raises:
         UnknownReference: no corpus of that name holds conversations.
@@ -122,8 +122,15 @@ def corpus_conversations(store: Store, name: str) -> Conversations:
     filters = ConversationFilter(source=[f"reference:{name}"])
     total = store.list_conversations(filters, limit=0).total
     page = store.list_conversations(filters, limit=total)
-    ordered = sorted(page.items, key=lambda s: (s.created_at, s.id))
-    return Conversations(name, tuple(store.get_transcript(s.id) for s in ordered))
+    transcripts = [store.get_transcript(s.id) for s in page.items]
+    # File order (the importer records each conversation's line): what a reader of the file sees.
+    return Conversations(name, tuple(sorted(transcripts, key=_file_order)))
+
+
+def _file_order(t: Transcript) -> tuple:
+    line = (t.metadata.get("import") or {}).get("line")
+    return (not isinstance(line, int), line if isinstance(line, int) else 0,
+            t.created_at is None, t.created_at or 0, t.id)
 
 
 def sample_conversations(
