@@ -1,14 +1,17 @@
-"""Runtime of each diversity and realism metric on 10,000 patient turns.
+"""Runtime of the realism and diversity metrics on 2,000 and 10,000 patient turns a side.
 
-Turns are real patient turns from ``../shared/reference/*/conversations.jsonl`` when present (else
-generated text). Diversity metrics take all the turns; two-sample realism metrics split them into
-two halves by conversation (5,000 a side). Embedding metrics (Vendi, Fréchet) run on random unit
-vectors of the default model's size (384): their cost depends on the array shape, not the values,
-and encoding is measured by ``embed_bench.py``. The baseline, measured in the same run, is the
-time to tokenize the same turns; each figure is a median over repeats and a ratio to it.
-No assertions.
+Turns are real patient turns from ``../shared/reference/*/conversations.jsonl`` when there are
+enough (else generated text). For each size N, two sides of N turns each (disjoint conversations)
+are measured: the realism two-sample tests (content and style, each with its reference-halves
+yardstick and its bootstrap refits; the cap is raised to N so that N turns a side are used), the
+turn-length and tell figures, and diversity of one side of N turns. Embedding metrics (Vendi,
+Fréchet) run on random unit vectors of the default model's size (384): their cost depends on the
+array shape, and encoding is measured by ``embed_bench.py``. The baseline, measured in the same
+run for each size, is the time to tokenise the same text (both sides); each figure is a median
+over repeats and a ratio to it. No assertions.
 
-    python benchmarks/metrics_bench.py [--turns 10000] [--repeats 3] [--slow-repeats 1]
+    python benchmarks/metrics_bench.py [--sizes 2000 10000] [--repeats 3] [--slow-repeats 1]
+                                       [--resamples 20]
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from workbench.analysis import diversity, realism, tells
+from workbench.analysis import c2st, diversity, realism, tells
 from workbench.analysis.bootstrap import Resampling
 from workbench.analysis.realism import PatientTurns
 from workbench.io.reference import DEFAULT_SPEAKERS
@@ -72,56 +75,81 @@ def median_time(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--turns", type=int, default=10_000)
-    parser.add_argument("--repeats", type=int, default=3, help="repeats of the point metrics")
-    parser.add_argument("--slow-repeats", type=int, default=1,
-                        help="repeats of the metrics with resampled intervals")
-    args = parser.parse_args()
-
-    turns = real_turns(args.turns)
+def two_sides(size: int) -> tuple[PatientTurns, PatientTurns, str]:
+    """Two sides of ``size`` turns each, whole conversations apart (real when there are enough)."""
+    turns = real_turns(2 * size + 2000)
     source = "real patient turns from ../shared/reference"
     if turns is None:
-        turns, source = generated_turns(args.turns), "generated turns (no ../shared/reference)"
-    texts = list(turns.texts)
+        turns, source = generated_turns(4 * size), "generated turns (too few real ones)"
     first, second = realism.split_halves(turns, seed=0)
-    vectors = np.random.default_rng(0).normal(size=(len(texts), DIM))
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    half = len(first)
-    print(f"{len(texts):,} {source}; realism: halves of {len(first):,} and {len(second):,} turns")
+    if min(len(first), len(second)) < size:
+        turns, source = generated_turns(4 * size), "generated turns (too few real ones)"
+        first, second = realism.split_halves(turns, seed=0)
+    rng = np.random.default_rng(0)
+    a, b = (side.subset(np.sort(rng.choice(len(side), size, replace=False)))
+            for side in (first, second))
+    return a, b, source
 
+
+def bench_size(size: int, args: argparse.Namespace) -> None:
+    a, b, source = two_sides(size)
+    texts = [*a.texts, *b.texts]
+    vectors = np.random.default_rng(0).normal(size=(2 * size, DIM))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    rs = Resampling(n_resamples=args.resamples)
+    c2st.two_sample_auc(a, b, cap=50, top_k=0, resampling=Resampling(n_resamples=2))  # imports
+    print(f"\n== {size:,} turns a side ({source})")
     baseline = median_time(lambda: [diversity.tokenize(t) for t in texts], args.repeats)
-    print(f"baseline (tokenize {len(texts):,} turns): {baseline * 1000:.1f} ms\n")
+    print(f"baseline (tokenise {len(texts):,} turns): {baseline * 1000:.1f} ms")
     quick = Resampling(n_resamples=1)
     cases: list[tuple[str, Callable[[], object], int]] = [
-        ("distinct_1 (point)", lambda: diversity.distinct_n(texts, 1), args.repeats),
-        ("distinct_2 (point)", lambda: diversity.distinct_n(texts, 2), args.repeats),
-        ("self_bleu_3 (point, 500-text sample)", lambda: diversity.self_bleu(texts), args.repeats),
-        ("mtld (point)", lambda: diversity.mtld(texts), args.repeats),
-        ("vendi (point, 10k x 384)", lambda: diversity.vendi_score(vectors), args.repeats),
-        ("frechet (point, 5k vs 5k x 384)",
-         lambda: realism.frechet_distance(vectors[:half], vectors[half:]), args.repeats),
-        ("tell rates (point, both sides)", lambda: tells.compare_tells(first, second, quick),
-         args.repeats),
-        ("diversity report, 100 half-samples (all five)",
-         lambda: diversity.measure_diversity(texts, vectors), args.slow_repeats),
-        ("c2st_auc + halves yardstick, 30 refits",
-         lambda: realism.classifier_two_sample_test(first, second), args.slow_repeats),
-        ("c2st_style_auc + halves yardstick, 30 refits",
-         lambda: realism.classifier_two_sample_test(first, second, style_only=True),
+        ("c2st_auc point (one cross-validation)",
+         lambda: c2st.cross_validated_auc(c2st.documents(texts, "content"),
+                                          np.r_[np.ones(size, int), np.zeros(size, int)],
+                                          np.array([f"a:{c}" for c in a.conversations]
+                                                   + [f"b:{c}" for c in b.conversations]),
+                                          "content", 5, 0), args.repeats),
+        (f"c2st_auc + halves yardstick, {args.resamples} refits",
+         lambda: c2st.classifier_two_sample_test(a, b, cap=size, resampling=rs),
+         args.slow_repeats),
+        (f"c2st_style_auc + halves yardstick, {args.resamples} refits",
+         lambda: c2st.classifier_two_sample_test(a, b, kind="style", cap=size, resampling=rs),
          args.slow_repeats),
         ("frechet + yardstick, 50 replicates",
-         lambda: realism.frechet_realism(vectors[:half], vectors[half:]), args.slow_repeats),
+         lambda: realism.frechet_realism(vectors[:size], vectors[size:]), args.slow_repeats),
         ("turn-length W1 + KS + yardsticks, 200 replicates",
-         lambda: tells.turn_length_realism(first, second), args.slow_repeats),
-        ("tell rates + intervals, 1000 replicates", lambda: tells.compare_tells(first, second),
+         lambda: tells.turn_length_realism(a, b), args.slow_repeats),
+        ("tell rates, both sides (point)", lambda: tells.compare_tells(a, b, quick),
+         args.repeats),
+        ("tell rates + intervals, 1000 replicates", lambda: tells.compare_tells(a, b),
          args.slow_repeats),
+        ("distinct_2 (point, one side)", lambda: diversity.distinct_n(a.texts, 2), args.repeats),
+        ("mtld (point, one side)", lambda: diversity.mtld(a.texts), args.repeats),
+        ("self_bleu_3 (point, 500-text sample)", lambda: diversity.self_bleu(a.texts),
+         args.repeats),
+        ("vendi (point, one side x 384)", lambda: diversity.vendi_score(vectors[:size]),
+         args.repeats),
+        ("diversity, all five + 100 half-samples (one side)",
+         lambda: diversity.measure_diversity(a.texts, vectors[:size]), args.slow_repeats),
     ]
     print(f"{'metric':52} {'median':>10} {'x baseline':>11}")
     for name, fn, repeats in cases:
         seconds = median_time(fn, repeats)
         print(f"{name:52} {seconds:9.3f}s {seconds / baseline:10.1f}x", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2_000, 10_000],
+                        help="turns a side")
+    parser.add_argument("--repeats", type=int, default=3, help="repeats of the point metrics")
+    parser.add_argument("--slow-repeats", type=int, default=1,
+                        help="repeats of the metrics with resampled intervals")
+    parser.add_argument("--resamples", type=int, default=c2st.DEFAULT_RESAMPLES,
+                        help="bootstrap refits of the two-sample tests")
+    args = parser.parse_args()
+    for size in args.sizes:
+        bench_size(size, args)
 
 
 if __name__ == "__main__":

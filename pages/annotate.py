@@ -1,7 +1,7 @@
 """Annotate: work through a queue of conversations with a rubric, turn by turn and as a whole.
 
-Model text is shown inert (``st.text``). Blind mode hides the model, the persona and its levels,
-turn captions and other annotators' answers.
+Model text is shown inert (``st.text``). Blind mode hides the model, run and persona, turn captions
+and other annotators' answers; fidelity items always show the intended level's description.
 """
 
 import streamlit as st
@@ -65,8 +65,11 @@ with Store(settings.store_path) as store:
     if not facets["status"]:
         st.info("No conversations yet: run a simulation or import transcripts first.")
         st.stop()
-    blind = st.toggle("Blind mode (hide model, persona levels and other annotators)",
+    blind = st.toggle("Blind mode (hide model, run, persona and other annotators)",
                       value=True, key="annotate_blind")
+    st.caption("Each fidelity item shows the intended level's description (in blind mode too: "
+               "faithfulness to a level cannot be judged without it); blind mode hides which "
+               "model, run and persona produced the conversation.")
     with st.expander("Queue", expanded=False):
         keys = ["scenario"] if blind else ["scenario", "patient_model", "run_id",
                                            *(k for k in facets if k.startswith("axis:"))]

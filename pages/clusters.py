@@ -130,8 +130,8 @@ with st.expander("Cluster keywords (c-TF-IDF) and titles", expanded=named is not
 
 st.subheader("Recoverability: can the intended level be read back?")
 st.caption(rec.DEFINITIONS["recoverability"] + " " + rec.DEFINITIONS["pair_confusion"])
-permutations = st.number_input("Permutations (0: none; 19 or more when samples cluster by "
-                               "persona)", 0, 999, 0, key="clusters_permutations")
+permutations = st.number_input("Permutations (0: none; 19 is the fewest that can reach "
+                               "p ≤ 0.05)", 0, 999, 19, key="clusters_permutations")
 if axes and st.toggle("Compute (seconds, times the permutations)", key="clusters_recover"):
     results = cached_recoverability(key, units, int(permutations))
     st.plotly_chart(figures.recoverability_figure(results), key="clusters_recoverability")

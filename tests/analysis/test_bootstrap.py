@@ -107,3 +107,21 @@ def test_wilson_interval_of_one_in_four():
     zero = wilson_interval(0, 50)
     assert zero.low == 0.0 and 0.05 < zero.high < 0.08
     assert wilson_interval(0, 0) is None
+
+
+def test_intervals_from_fewer_than_ten_units_carry_a_caution():
+    from workbench.analysis.bootstrap import SMALL_N, format_interval
+
+    few = resample_interval(lambda idx: float(np.mean(idx)), 4, resampling=Resampling(n_resamples=50))
+    assert few.n_units == 4 and few.small_n and SMALL_N == 10
+    assert format_interval(1.5, few).endswith("⚠ n=4<10")
+    many = resample_interval(lambda idx: float(np.mean(idx)), 12,
+                             resampling=Resampling(n_resamples=50))
+    assert many.n_units == 12 and not many.small_n and "⚠" not in format_interval(5.5, many)
+    # two sides: the smaller side's units count
+    sides = resample_interval(lambda idx: float(np.mean(idx)), 30, strata=[0] * 25 + [1] * 5,
+                              resampling=Resampling(n_resamples=50))
+    assert sides.n_units == 5 and sides.small_n
+    wilson = wilson_interval(3, 8)
+    assert wilson.small_n and format_interval(3 / 8, wilson, bound_digits=2).endswith("⚠ n=8<10")
+    assert format_interval(float("nan"), wilson) == "n/a"

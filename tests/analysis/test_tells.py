@@ -26,14 +26,16 @@ TELL = {tell.name: tell for tell in TELLS}
          ["I have chest pain.", "2 * 3 = 6", "my_file", "rated it 5*"]),
         ("list", ["My symptoms:\n- cough\n- fever", "1. Cough\n2. Fever", "• tired"],
          ["I'm 45 - no, 46.", "It started 2. weeks ago", "fine"]),
-        ("em_dash", ["It hurts — a lot", "it hurts – a lot", "it hurts -- a lot"],
-         ["a well-known pain", "ages 40-45", "fine"]),
+        ("em_dash", ["It hurts — a lot", "it hurts – a lot", "my health—feeling better"],
+         ["a well-known pain", "ages 40-45", "fine",
+          "it hurts -- a lot", "I was -- I mean I am"]),  # typed or transcribed false starts
         ("assistant_phrase", ["I understand your concern.", "Certainly! It hurts.",
                               "Feel free to ask.", "I hope this helps", "I’d be happy to"],
          ["I don't understand the question", "It certainly hurts more", "I feel free now"]),
-        ("turned_back_question", ["What about you?", "How are you today, doctor?",
+        ("turned_back_question", ["What about you?", "What would you suggest?",
                                   "Do you have any advice?", "And you?"],
-         ["You asked how I am: fine.", "What about the pills?", "I have advice from my GP"]),
+         ["You asked how I am: fine.", "What about the pills?", "I have advice from my GP",
+          "Hi. Good, thank you. How are you?"]),  # a greeting returned is real talk
         ("long_turn", [" ".join(["word"] * (LONG_TURN_WORDS + 1))],
          [" ".join(["word"] * LONG_TURN_WORDS) + " ... , !"]),
     ],
@@ -77,6 +79,19 @@ def test_compare_tells_side_by_side():
     by_name = {row.tell: row for row in rows}
     for name in ("markdown", "em_dash", "assistant_phrase", "turned_back_question"):
         assert by_name[name].simulated.value == 1.0 and by_name[name].reference.value == 0.0
+        assert by_name[name].fires_on_real == "" and by_name[name].second_reference is None
+
+
+def test_a_tell_common_in_real_text_says_so():
+    """1 of 50 real turns (2%) with an em dash: at or above 1% the tell is marked, per corpus."""
+    simulated = PatientTurns(("Fine — thanks",) * 4)
+    typed = PatientTurns(("my health—feeling better",) + ("ok",) * 49, name="mibot")
+    spoken = PatientTurns(("yeah -- I mean no",) * 50, name="annomi")
+    rows = {r.tell: r for r in compare_tells(simulated, typed, FEW, second_reference=spoken)}
+    assert rows["em_dash"].reference.value == pytest.approx(0.02)
+    assert rows["em_dash"].second_reference.value == 0.0  # "--" is a false start, not a tell
+    assert rows["em_dash"].fires_on_real == "fires on real text: mibot 2.0%"
+    assert rows["markdown"].fires_on_real == ""
 
 
 def test_turn_length_distances_with_yardsticks():

@@ -68,7 +68,9 @@ def test_recoverability_flags_collapsed_levels(monkeypatch, filled) -> None:
     at.toggle(key="clusters_recover").set_value(True).run()
     assert not at.exception
     shown = [t.value for t in at.text]
-    assert any(line.startswith("confusion (tfidf, n=12): accuracy 1.00") for line in shown)
+    # n, the persona groups of the folds, chance and the permutation p-value (19 by default).
+    line = next(t for t in shown if t.startswith("confusion (tfidf, n=12 in 4 persona groups)"))
+    assert "accuracy 1.00" in line and "vs chance 0.50" in line and "p=" in line
     # The fake vectors are random: embeddings cannot tell the levels apart.
     assert any("collapse into each other" in w.value for w in at.warning)
 

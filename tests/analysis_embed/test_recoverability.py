@@ -8,6 +8,7 @@ import pytest
 
 from workbench.analysis.recoverability import (
     collapsed_pairs,
+    describe,
     pair_confusion,
     recover_levels,
     recoverability,
@@ -144,3 +145,61 @@ def test_recoverability_runs_every_axis_on_both_feature_sets() -> None:
         recoverability({"a": y})
     with pytest.raises(ValueError, match="levels but"):
         recoverability({"a": y[:5]}, embeddings=x)
+
+
+def persona_copies(personas_per_level: int = 5, copies: int = 4, seed: int = 0):
+    """Each persona's samples are byte-identical texts of random words (nothing of the level in
+    them): a classifier that sees a persona's copy in training 'recovers' its level."""
+    rng = np.random.default_rng(seed)
+    vocabulary = [f"w{i}" for i in range(300)]
+    texts, levels, personas = [], [], []
+    for level in ("low", "high"):
+        for p in range(personas_per_level):
+            text = " ".join(rng.choice(vocabulary, 12))
+            texts += [text] * copies
+            levels += [level] * copies
+            personas += [f"{level}-{p}"] * copies
+    return texts, levels, personas
+
+
+def test_duplicates_across_folds_inflate_recoverability_and_grouping_removes_it() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+
+    texts, levels, personas = persona_copies()
+    naive = cross_val_predict(make_pipeline(TfidfVectorizer(), LogisticRegression()), texts,
+                              levels, cv=StratifiedKFold(5, shuffle=True, random_state=0))
+    assert np.mean(naive == np.array(levels)) > 0.9  # copies in train and test: inflated
+    no_personas = recover_levels(texts, levels, features="tfidf")
+    assert no_personas.exact_duplicates == 40 and no_personas.grouped_by == "unit"
+    assert no_personas.n_groups == 10 and no_personas.accuracy < 0.75  # copies kept together
+    grouped = recover_levels(texts, levels, features="tfidf", personas=personas, permutations=19)
+    assert grouped.grouped_by == "persona" and grouped.n_groups == 10
+    assert grouped.accuracy < 0.75 and not grouped.above_chance
+    assert grouped.p_value is not None and grouped.p_value > 0.05
+    assert grouped.interval.small_n is False and grouped.interval.n_units == 10
+    assert "DUPLICATES: 40 exact, 0 near" in describe(grouped)
+    assert "n=40 in 10 persona groups" in describe(grouped)
+
+
+def test_near_duplicates_are_counted() -> None:
+    texts = ["I feel sad today.", "i feel SAD today", "something else entirely here",
+             "and one more different line", "I feel sad today."]
+    result = recover_levels(texts, ["a", "a", "b", "b", "a"], features="tfidf")
+    assert (result.exact_duplicates, result.near_duplicates) == (2, 1)
+
+
+def test_a_profile_carrying_several_levels_groups_the_folds() -> None:
+    texts, levels, personas = persona_copies(copies=1, personas_per_level=6)
+    profiles = [f"profile-{i % 6}" for i in range(12)]  # each profile: one low, one high persona
+    result = recover_levels(texts, levels, features="tfidf", personas=personas, profiles=profiles)
+    assert result.grouped_by == "profile" and result.n_groups == 6
+    assert result.interval.small_n  # 6 groups < 10: the caution
+
+
+def test_level_confounded_with_persona_is_not_tested() -> None:
+    texts, levels, personas = persona_copies(personas_per_level=1)
+    result = recover_levels(texts, levels, features="tfidf", personas=personas)
+    assert result.accuracy is None and "confounded" in result.note

@@ -55,19 +55,47 @@ def test_realism_json_puts_each_figure_beside_its_yardsticks(metrics_store: Metr
     assert {t["tell"] for t in report["tells"]} >= {"markdown", "em_dash", "assistant_phrase"}
 
 
-def test_realism_text_style_only(metrics_store: MetricsStore) -> None:
+def test_realism_text_shows_n_yardsticks_and_telling_ngrams(metrics_store: MetricsStore) -> None:
     result = invoke(metrics_store, "realism", "--run", metrics_store.run_id, "--reference",
-                    "clinic", "--style-only", "--no-embed")
+                    "clinic", "--no-embed", "--top", "3")
     assert result.exit_code == 0, result.output
     assert "c2st_style_auc" in result.output and "reference halves" in result.output
+    assert "18 / 18" in result.output  # n per side
+    assert "Telling n-grams of c2st_auc" in result.output
+    assert "Telling n-grams of c2st_style_auc" in result.output
     assert "Fréchet distance skipped: not asked for" in result.output
     assert "between real corpora: none: give --second-reference" in result.output
+
+
+def test_corpora_on_both_sides_and_every_json_figure_has_value_low_high_and_n(
+        metrics_store: MetricsStore) -> None:
+    result = invoke(metrics_store, "realism", "--corpus", "ward", "--reference", "clinic",
+                    "--no-embed", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["corpora"] == ["ward"] and report["runs"] == []
+    for figure in report["results"]:
+        assert {"value", "low", "high", "n_simulated", "n_reference"} <= set(figure)
+        for yardstick in figure["yardsticks"]:
+            assert {"value", "low", "high", "n_a", "n_b"} <= set(yardstick)
+    assert report["results"][0]["simulated_ngrams"]  # the telling n-grams
+    for tell in report["tells"]:
+        assert {"value", "low", "high", "n"} <= set(tell["simulated"])
+    diversity = invoke(metrics_store, "diversity", "--corpus", "ward", "--run",
+                       metrics_store.hand_run_id, "--reference", "clinic", "--json")
+    assert diversity.exit_code == 0, diversity.output
+    report = json.loads(diversity.output)
+    assert report["size"] == 4 and [g["group"] for g in report["groups"]] == [
+        metrics_store.hand_run_id, "ward", "clinic"]
+    assert {"value", "low", "high", "n"} <= set(report["groups"][0]["turns"]["distinct_1"])
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["diversity", "--run", "r-nope"], "r-nope"),
+        (["diversity"], "nothing to measure"),
+        (["diversity", "--corpus", "nope"], "no reference corpus 'nope'"),
         (["diversity", "--run", "{run}", "--by", "level:anger"], "no axis 'anger'"),
         (["realism", "--run", "{run}", "--reference", "nope"], "no reference corpus 'nope'"),
         (["realism", "--run", "{hand}", "--reference", "clinic"],

@@ -48,12 +48,26 @@ def test_buttons_compute_and_show_the_tables(monkeypatch, metrics_store: Metrics
     at.button(key="metrics_realism_go").click().run()
     assert not at.exception, at.exception
     realism = at.dataframe[1].value
-    assert list(realism["metric"]) == ["c2st_auc", "frechet", "turn_length_wasserstein",
-                                       "turn_length_ks", "conversation_length_gap"]
-    assert {"reference halves", "between real corpora"} <= set(realism.columns)
-    assert realism["simulated vs reference"].iloc[0].startswith("1.000")
-    tells = at.dataframe[2].value
-    assert "assistant_phrase" in set(tells["tell"])
+    assert list(realism["metric"]) == ["c2st_auc", "c2st_style_auc", "frechet",
+                                       "turn_length_wasserstein", "turn_length_ks",
+                                       "conversation_length_gap"]
+    assert {"reference halves", "between real corpora", "n per side"} <= set(realism.columns)
+    assert realism["measured vs reference"].iloc[0].startswith("1.000")
+    assert realism["n per side"].iloc[0] == "18 / 18"
+    content_ngrams, style_ngrams, tells = (at.dataframe[i].value for i in (2, 3, 4))
+    assert set(content_ngrams["side"]) == {"measured", "reference"}
+    assert "<w>" in " ".join(style_ngrams["ngram"])
+    assert "assistant_phrase" in set(tells["tell"]) and "on real text" in tells.columns
+
+    # A corpus on the measured side, a real corpus beside the diversity groups.
+    at.multiselect(key="metrics_runs").set_value([]).run()
+    at.multiselect(key="metrics_corpora").set_value(["ward"]).run()
+    at.text_input(key="metrics_by").set_value("run").run()
+    at.selectbox(key="metrics_real").set_value("clinic").run()
+    at.button(key="metrics_diversity_go").click().run()
+    assert not at.exception, at.exception
+    assert list(at.dataframe[0].value["group"]) == ["ward", "clinic (real)"]
+    assert any("24 sampled patient turns" in c.value for c in at.caption)
 
 
 def test_user_errors_show_on_the_page(monkeypatch, metrics_store: MetricsStore) -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 
 def metric_definitions() -> dict[str, str]:
-    """Metric id → one-line definition, over the agreement, diversity, realism and tells modules."""
-    from workbench.analysis import agreement, diversity, realism, tells
+    """Metric id → one-line definition, over the agreement, diversity, two-sample test, realism
+    and tells modules."""
+    from workbench.analysis import agreement, c2st, diversity, realism, tells
 
     return {
         **agreement.DEFINITIONS,
         **diversity.DEFINITIONS,
+        **c2st.DEFINITIONS,
         **realism.DEFINITIONS,
         **tells.DEFINITIONS,
     }

@@ -28,10 +28,13 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 ResampleMethod = Literal["bootstrap", "normal-bootstrap", "half-sample"]
 Labels = Sequence[Hashable] | np.ndarray
+SMALL_N = 10
+"""Below this many resampling units (conversations, texts, annotated units) an interval is shown
+with a small-n caution: its coverage is then far from nominal."""
 
 
 class Resampling(BaseModel):
@@ -65,6 +68,15 @@ class Interval(BaseModel):
     """Replicates drawn (0 for closed-form intervals)."""
     n_undefined: int = 0
     """Replicates where the statistic was undefined (NaN) and which were left out."""
+    n_units: int = 0
+    """Independent units the interval rests on (the smallest side's, for two samples); 0 when
+    not recorded."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def small_n(self) -> bool:
+        """True when the interval rests on fewer than :data:`SMALL_N` units (read with care)."""
+        return 0 < self.n_units < SMALL_N
 
 
 class Estimate(BaseModel):
@@ -83,6 +95,18 @@ class Estimate(BaseModel):
     definition: str
     """One-line definition for the UI."""
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def low(self) -> float | None:
+        """Lower bound of the interval (None without one)."""
+        return None if self.interval is None else self.interval.low
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def high(self) -> float | None:
+        """Upper bound of the interval (None without one)."""
+        return None if self.interval is None else self.interval.high
+
 
 class Yardstick(BaseModel):
     """The same metric between two real samples: what "as real as real" scores."""
@@ -99,6 +123,18 @@ class Yardstick(BaseModel):
     """Items on the first side."""
     n_b: int
     """Items on the second side."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def low(self) -> float | None:
+        """Lower bound of the interval (None without one)."""
+        return None if self.interval is None else self.interval.low
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def high(self) -> float | None:
+        """Upper bound of the interval (None without one)."""
+        return None if self.interval is None else self.interval.high
 
 
 class RealismResult(BaseModel):
@@ -120,6 +156,18 @@ class RealismResult(BaseModel):
     """Reference items used."""
     yardsticks: list[Yardstick]
     """Real-against-real values: reference halves first, then any second corpus."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def low(self) -> float | None:
+        """Lower bound of the interval (None without one)."""
+        return None if self.interval is None else self.interval.low
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def high(self) -> float | None:
+        """Upper bound of the interval (None without one)."""
+        return None if self.interval is None else self.interval.high
 
 
 def resample_interval(
@@ -197,6 +245,7 @@ def resample_interval(
         method=f"{described} of {what}{sides}",
         n_resamples=len(replicates),
         n_undefined=int(len(replicates) - defined.size),
+        n_units=min(len(units) for units in by_stratum),
     )
 
 
@@ -259,7 +308,26 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Interva
         high=1.0 if successes == n else min(1.0, centre + half),
         confidence=confidence,
         method="Wilson score interval",
+        n_units=n,
     )
+
+
+def format_interval(
+    value: float, interval: Interval | None, *, n: int | None = None, bound_digits: int = 3
+) -> str:
+    """``0.523 [0.501, 0.547]`` (``n/a`` when undefined), with a small-n caution
+    (``⚠ n=4<10``) when the interval rests on fewer than :data:`SMALL_N` units (its own count,
+    else ``n``)."""
+    if value is None or math.isnan(value):
+        return "n/a"
+    text = f"{value:.3f}"
+    if interval is None:
+        return text
+    text += f" [{interval.low:.{bound_digits}f}, {interval.high:.{bound_digits}f}]"
+    units = interval.n_units or n or 0
+    if 0 < units < SMALL_N:
+        text += f" ⚠ n={units}<{SMALL_N}"
+    return text
 
 
 def _z(confidence: float) -> float:

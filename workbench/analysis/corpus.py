@@ -29,6 +29,7 @@ LABEL_COLUMNS = (
     "run_id",
     "scenario",
     "persona_id",
+    "profile",
     "patient_model",
     "clinician",
     "source",
@@ -149,6 +150,7 @@ def _units_of(transcript: Transcript, unit: Unit) -> list[dict[str, object]]:
         "run_id": transcript.run_id,
         "scenario": transcript.scenario,
         "persona_id": transcript.persona_id,
+        "profile": transcript.profile,
         "patient_model": transcript.patient_model,
         "clinician": transcript.clinician,
         "source": transcript.source,
@@ -178,6 +180,11 @@ def _units_of(transcript: Transcript, unit: Unit) -> list[dict[str, object]]:
         for turn in transcript.turns
         if turn.role == "patient" and turn.text.strip()
     ]
+
+
+def fold_labels(frame: pl.DataFrame) -> dict[str, list[str | None]]:
+    """Each unit's persona and profile: what recoverability's folds keep together."""
+    return {"personas": frame["persona_id"].to_list(), "profiles": frame["profile"].to_list()}
 
 
 def levels_by_axis(frame: pl.DataFrame) -> dict[str, list[str | None]]:

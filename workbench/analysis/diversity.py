@@ -1,11 +1,11 @@
 """Diversity of a set of patient texts: distinct-n, self-BLEU, Vendi score, MTLD.
 
 Also the project's one tokenizer (:func:`tokenize`: lower-cased words and punctuation) and the
-style-only mask built on it (:func:`mask_content`), shared with the realism metrics.
+function words the style two-sample test keeps (:data:`FUNCTION_WORDS`).
 
 Set-based metrics depend on how many texts there are (distinct-n falls and self-BLEU rises as a
-corpus grows), so compare corpora of similar size; self-BLEU is always computed on a fixed-size
-seeded sample for that reason. Intervals use half-samples (see
+corpus grows), so compare corpora at one size (``reports.diversity_report`` samples every group
+to the same number of turns); self-BLEU is always computed on a fixed-size seeded sample. Intervals use half-samples (see
 :mod:`workbench.analysis.bootstrap`): a with-replacement bootstrap would repeat texts verbatim and
 make every replicate look less diverse than the sample.
 """
@@ -74,17 +74,9 @@ _FUNCTION_WORDS = """
     sort kind actually basically
 """
 FUNCTION_WORDS: frozenset[str] = frozenset(_FUNCTION_WORDS.split())
-"""English function words kept by the style-only mask (pronouns, determiners, auxiliaries,
-prepositions, conjunctions, common adverbs and the fillers of spoken answers)."""
-
-
-def mask_content(text: str) -> list[str]:
-    """Tokens with every content word replaced by its length, e.g. ``<w5>``; function words and
-    punctuation kept."""
-    return [
-        f"<w{min(len(t), 15)}>" if is_word(t) and t not in FUNCTION_WORDS else t
-        for t in (tok.replace("’", "'") for tok in tokenize(text))
-    ]
+"""English function words kept by the style two-sample test (pronouns, determiners, auxiliaries,
+prepositions, conjunctions, common adverbs and the fillers of spoken answers); listed in
+docs/METRICS.md too."""
 
 
 def _ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:

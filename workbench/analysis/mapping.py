@@ -70,4 +70,5 @@ def recover(key: MapKey, _units: Any, permutations: int) -> Any:
 
     return recoverability.recoverability(
         corpus.levels_by_axis(_units), embeddings=vectors(key, _units),
-        texts=_units["text"].to_list(), permutations=permutations)
+        texts=_units["text"].to_list(), permutations=permutations,
+        **corpus.fold_labels(_units))

@@ -28,16 +28,20 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from workbench.analysis.bootstrap import Interval, wilson_interval
+from workbench.analysis.duplicates import duplicate_groups
 
 Features = Literal["embeddings", "tfidf"]
 COLLAPSE_THRESHOLD = 0.4
 """Pair confusion above which two levels are flagged as collapsed."""
 DEFAULT_FOLDS = 5
+DEFAULT_PERMUTATIONS = 19
+"""Label shuffles of the permutation test by default: the fewest that can reach p <= 0.05."""
 DEFINITIONS = {
     "recoverability": "Cross-validated accuracy of a logistic regression predicting an axis's "
-    "intended level from the transcript, against chance (the majority-level "
-    "rate), with a Wilson 95% interval; optionally a permutation test (the same "
-    "cross-validation on shuffled levels) gives a p-value.",
+    "intended level from the transcript, folds grouped by persona (by profile when a profile "
+    "carries several levels; duplicates kept together), against chance (the majority-level "
+    "rate), with n, a Wilson 95% interval and a permutation p-value (the same cross-validation "
+    "on levels shuffled between groups).",
     "pair_confusion": "Of the units of levels a or b predicted as a or b, the share predicted as "
     "the other one; above 0.4 the two levels collapse into each other.",
 }
@@ -92,6 +96,15 @@ class AxisRecoverability(BaseModel):
     """Cross-validation folds used."""
     note: str = ""
     """Why an axis was not tested, or which levels were left out."""
+    grouped_by: str = "unit"
+    """What the folds keep together: ``profile`` (when one profile carries several levels of
+    the axis), ``persona``, or ``unit`` (no persona known); duplicates always stay together."""
+    n_groups: int = 0
+    """Groups the folds are made of (the independent units of the interval)."""
+    exact_duplicates: int = 0
+    """Units whose text is byte-identical to another unit's."""
+    near_duplicates: int = 0
+    """Further units nearly identical to another (see :mod:`~workbench.analysis.duplicates`)."""
 
 
 def pair_confusion(confusion: np.ndarray, i: int, j: int) -> float | None:
@@ -127,15 +140,53 @@ def _classifier(features: Features, seed: int):
     return make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True), model)
 
 
-def _predict(features: Features, seed: int, data, y: np.ndarray, splitter) -> np.ndarray:
-    """Out-of-fold predictions of a fresh classifier."""
+def _predict(features: Features, seed: int, data, y: np.ndarray, splitter,
+             groups: np.ndarray) -> np.ndarray:
+    """Out-of-fold predictions of a fresh classifier; a group never spans train and test."""
     from sklearn.model_selection import cross_val_predict
     from threadpoolctl import threadpool_limits
 
     # The fits are small (hundreds of units): BLAS threads only contend with each other, and on
     # a busy machine make cross-validation several times slower.
     with threadpool_limits(limits=1, user_api="blas"):
-        return cross_val_predict(_classifier(features, seed), data, y, cv=splitter)
+        return cross_val_predict(_classifier(features, seed), data, y, cv=splitter, groups=groups)
+
+
+def fold_groups(
+    y: np.ndarray, personas: Sequence[str | None] | None, profiles: Sequence[str | None] | None,
+    duplicates: np.ndarray,
+) -> tuple[np.ndarray, str]:
+    """Group of each unit for the folds, and what it is: the profile when some profile carries
+    several levels (else a classifier could recognise the profile), else the persona, else the
+    unit; units that duplicate each other join one group."""
+    n = len(y)
+    by, keys = "unit", [str(i) for i in range(n)]
+    if profiles is not None and any(
+            len({lev for lev, p in zip(y, profiles) if p == prof}) > 1
+            for prof in set(profiles) if prof is not None):
+        by, keys = "profile", [f"profile:{p}" if p is not None else f"unit:{i}"
+                               for i, p in enumerate(profiles)]
+    elif personas is not None and any(p is not None for p in personas):
+        by, keys = "persona", [f"persona:{p}" if p is not None else f"unit:{i}"
+                               for i, p in enumerate(personas)]
+    # Merge groups linked by a duplicate (union-find over keys).
+    parent: dict[str, str] = {k: k for k in keys}
+
+    def root(k: str) -> str:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    first_of: dict[int, str] = {}
+    for key, cluster in zip(keys, duplicates):
+        if cluster >= 0:
+            if cluster in first_of:
+                parent[root(key)] = root(first_of[cluster])
+            else:
+                first_of[cluster] = key
+    _, codes = np.unique([root(k) for k in keys], return_inverse=True)
+    return codes, by
 
 
 def recover_levels(
@@ -148,8 +199,11 @@ def recover_levels(
     seed: int = 0,
     threshold: float = COLLAPSE_THRESHOLD,
     permutations: int = 0,
+    personas: Sequence[str | None] | None = None,
+    profiles: Sequence[str | None] | None = None,
+    texts: Sequence[str] | None = None,
 ) -> AxisRecoverability:
-    """Cross-validated recoverability of one axis.
+    """Cross-validated recoverability of one axis, folds grouped by persona (or profile).
 
     Args:
         x: an ``(n, dim)`` array of embeddings, or ``n`` texts when ``features="tfidf"``.
@@ -161,8 +215,12 @@ def recover_levels(
         threshold: pair confusion above which two levels are flagged.
         permutations: label shuffles for the permutation test (0: none; 19 is the fewest that
             can reach p <= 0.05, 99 gives a finer p).
+        personas: persona of each unit (folds keep a persona's units together).
+        profiles: profile of each unit (folds keep a profile together when it carries several
+            levels of the axis).
+        texts: text of each unit, to find duplicates (default ``x`` when it is texts).
     """
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedGroupKFold
 
     given = {i: lev for i, lev in enumerate(levels) if lev is not None}
     counts = Counter(given.values())
@@ -190,14 +248,27 @@ def recover_levels(
 
     if len(names) < 2:
         return untested("Fewer than 2 levels with at least 2 units: nothing to tell apart.")
-    n_folds = min(folds, min(Counter(y).values()))
+    source = texts if texts is not None else (None if isinstance(x, np.ndarray) else x)
+    dup = duplicate_groups([source[i] for i in keep]) if source is not None else None
+    clusters = dup.clusters if dup is not None else np.full(len(keep), -1)
+    groups, grouped_by = fold_groups(
+        y, None if personas is None else [personas[i] for i in keep],
+        None if profiles is None else [profiles[i] for i in keep], clusters)
+    counts = {"exact_duplicates": dup.exact if dup else 0, "near_duplicates": dup.near if dup else 0,
+              "grouped_by": grouped_by, "n_groups": len(np.unique(groups))}
+    per_level = min(len(np.unique(groups[y == lev])) for lev in names)
+    n_folds = min(folds, per_level)
+    if n_folds < 2:
+        return untested(f"A level has its units in fewer than 2 {grouped_by} groups: level "
+                        f"and {grouped_by} are confounded, so folds grouped by {grouped_by} "
+                        "cannot test it.").model_copy(update=counts)
     data: np.ndarray | list[str]
     if isinstance(x, np.ndarray):
         data = np.asarray(x)[keep]
     else:
         data = [x[i] for i in keep]
-    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    predicted = _predict(features, seed, data, y, splitter)
+    splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    predicted = _predict(features, seed, data, y, splitter, groups)
     index = {lev: k for k, lev in enumerate(names)}
     confusion = np.zeros((len(names), len(names)), dtype=int)
     for truth, guess in zip(y, predicted, strict=True):
@@ -206,14 +277,16 @@ def recover_levels(
     chance = max(Counter(y).values()) / len(y)
     accuracy = correct / len(y)
     interval = wilson_interval(correct, len(y))
+    if interval is not None:  # units of one group are not independent: n is the groups
+        interval = interval.model_copy(update={"n_units": counts["n_groups"]})
     above = None if interval is None else interval.low > chance
     null_accuracy = p_value = None
     if permutations > 0:
         rng = np.random.default_rng(seed)
         null = np.array(
             [
-                np.mean(_predict(features, seed, data, shuffled, splitter) == shuffled)
-                for shuffled in (rng.permutation(y) for _ in range(permutations))
+                np.mean(_predict(features, seed, data, shuffled, splitter, groups) == shuffled)
+                for shuffled in (_shuffle(y, groups, rng) for _ in range(permutations))
             ]
         )
         null_accuracy = float(null.mean())
@@ -235,7 +308,19 @@ def recover_levels(
         collapsed=collapsed_pairs(confusion, names, threshold),
         folds=n_folds,
         note=note.strip(),
+        **counts,
     )
+
+
+def _shuffle(y: np.ndarray, groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Levels shuffled between whole groups when each group has one level (the null keeps the
+    grouping), else between units."""
+    ids = np.unique(groups)
+    level_of = {g: set(y[groups == g]) for g in ids}
+    if all(len(levels) == 1 for levels in level_of.values()):
+        shuffled = dict(zip(ids, rng.permutation([next(iter(level_of[g])) for g in ids])))
+        return np.array([shuffled[g] for g in groups], dtype=object)
+    return rng.permutation(y)
 
 
 def recoverability(
@@ -247,8 +332,11 @@ def recoverability(
     seed: int = 0,
     threshold: float = COLLAPSE_THRESHOLD,
     permutations: int = 0,
+    personas: Sequence[str | None] | None = None,
+    profiles: Sequence[str | None] | None = None,
 ) -> list[AxisRecoverability]:
-    """Recoverability of every axis, from embeddings and/or TF-IDF of texts (whichever given).
+    """Recoverability of every axis, from embeddings and/or TF-IDF of texts (whichever given),
+    folds grouped by persona or profile (see :func:`recover_levels`).
 
     Results come axis by axis, embeddings before TF-IDF.
     """
@@ -271,23 +359,34 @@ def recoverability(
                     seed=seed,
                     threshold=threshold,
                     permutations=permutations,
+                    personas=personas,
+                    profiles=profiles,
+                    texts=texts,
                 )
             )
     return results
 
 
 def describe(result: AxisRecoverability) -> str:
-    """One line: accuracy, interval, chance, permutation p and the verdict (or why untested)."""
-    head = f"{result.axis} ({result.features}, n={result.n})"
+    """One line: accuracy, interval, chance, n, folds' grouping, permutation p, duplicates and the
+    verdict (or why untested)."""
+    head = f"{result.axis} ({result.features}, n={result.n} in {result.n_groups} " \
+        f"{result.grouped_by} groups)"
+    dups = ""
+    if result.exact_duplicates or result.near_duplicates:
+        dups = (f"; DUPLICATES: {result.exact_duplicates} exact, {result.near_duplicates} near "
+                "(kept in one fold)")
     if result.accuracy is None or result.interval is None or result.chance is None:
-        return f"{head}: not tested: {result.note}"
+        return f"{head}: not tested: {result.note}{dups}"
     permuted = (
-        ""
+        ", no permutation test"
         if result.p_value is None
         else f", shuffled levels {result.null_accuracy:.2f}, p={result.p_value:.3f}"
     )
+    small = f" ⚠ {result.n_groups} groups<10" if result.interval.small_n else ""
     verdict = "above chance" if result.above_chance else "NOT above chance"
     return (
         f"{head}: accuracy {result.accuracy:.2f} [{result.interval.low:.2f}, "
-        f"{result.interval.high:.2f}] vs chance {result.chance:.2f}{permuted}: {verdict}"
+        f"{result.interval.high:.2f}]{small} vs chance {result.chance:.2f}{permuted}: "
+        f"{verdict}{dups}"
     )

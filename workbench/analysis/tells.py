@@ -3,7 +3,12 @@
 An LLM playing a patient leaks its assistant habits: markdown, lists, em dashes, stock assistant
 phrases, questions turned back on the clinician, long answers (MindEval's realism cues; the User-LM
 finding that "helpful" style leaks). Each tell is one named predicate in :data:`TELLS`; a rate is
-the share of patient turns showing it, always shown beside the reference corpus's own rate.
+the share of patient turns showing it, always shown beside each real reference corpus's own rate.
+
+Tells are defined so that transcription and typing conventions of real corpora do not count: an
+ASCII double hyphen (``--``, AnnoMI's and MTS-Dialog's false starts) is not an em dash, and a
+greeting returned ("fine, how are you?") is not a question turned back. A tell that still fires
+in at least :data:`REAL_RATE_CAUTION` of a real corpus's turns is marked as such beside its rate.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from workbench.analysis.bootstrap import (
 from workbench.analysis.diversity import words
 from workbench.analysis.realism import PatientTurns, distance_with_yardsticks
 
+REAL_RATE_CAUTION = 0.01
+"""A tell found in at least this share of a real corpus's patient turns is not a clean tell there."""
 LONG_TURN_WORDS = 60
 """A patient turn longer than this many words is "overly long" (real patient turns average 10–15
 words; the 99th percentile of the shared reference corpora is about 50)."""
@@ -61,7 +68,6 @@ since "it certainly hurts" is ordinary speech."""
 
 TURNED_BACK_PATTERNS: tuple[str, ...] = (
     r"\b(?:what|how) about you\b",
-    r"\bhow are you\b",
     r"\band you\s*\?",
     r"\bdo you have any (?:advice|tips|suggestions|recommendations)\b",
     r"\bwhat (?:do|would) you (?:think|suggest|recommend)\b",
@@ -77,7 +83,7 @@ _MARKDOWN = re.compile(
     re.MULTILINE,
 )
 _LIST = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+\S", re.MULTILINE)
-_EM_DASH = re.compile(r"—|\s–\s|\w--\w|\s--\s")
+_EM_DASH = re.compile(r"—|\s–\s")  # not "--": a typed or transcribed false start
 _PHRASE = re.compile(
     r"\b(?:" + "|".join(map(re.escape, ASSISTANT_PHRASES)) + r")\b"
     r"|(?:^|[.!?]\s+)(?:" + "|".join(ASSISTANT_INTERJECTIONS) + r")[!,.]"
@@ -115,7 +121,7 @@ TELLS: tuple[Tell, ...] = (
     Tell("list", "A bulleted or numbered list line", lambda t: bool(_LIST.search(t))),
     Tell(
         "em_dash",
-        "An em dash (or a spaced en dash / double hyphen)",
+        "An em dash (or a spaced en dash; an ASCII double hyphen does not count)",
         lambda t: bool(_EM_DASH.search(t)),
     ),
     Tell(
@@ -150,6 +156,11 @@ class TellComparison(BaseModel):
     """Share of simulated patient turns with the tell."""
     reference: Estimate
     """Share of reference patient turns with the tell."""
+    second_reference: Estimate | None = None
+    """Share of the second real corpus's patient turns with the tell."""
+    fires_on_real: str = ""
+    """Empty, or which real corpus shows the tell in at least :data:`REAL_RATE_CAUTION` of its
+    turns (the tell is then no clean sign of a model there)."""
 
 
 def tell_rates(turns: PatientTurns, resampling: Resampling | None = None) -> list[Estimate]:
@@ -196,14 +207,24 @@ def tell_rates(turns: PatientTurns, resampling: Resampling | None = None) -> lis
 
 
 def compare_tells(
-    simulated: PatientTurns, reference: PatientTurns, resampling: Resampling | None = None
+    simulated: PatientTurns,
+    reference: PatientTurns,
+    resampling: Resampling | None = None,
+    second_reference: PatientTurns | None = None,
 ) -> list[TellComparison]:
-    """Each tell's rate in simulated and reference patient turns, side by side."""
-    pairs = zip(TELLS, tell_rates(simulated, resampling), tell_rates(reference, resampling))
-    return [
-        TellComparison(tell=t.name, description=t.description, simulated=s, reference=r)
-        for t, s, r in pairs
-    ]
+    """Each tell's rate in simulated turns beside its rate in each real corpus."""
+    real = [reference, *([second_reference] if second_reference is not None else [])]
+    real_rates = [tell_rates(turns, resampling) for turns in real]
+    rows = []
+    for k, (tell, sim) in enumerate(zip(TELLS, tell_rates(simulated, resampling))):
+        rates = [r[k] for r in real_rates]
+        often = [f"{turns.name or 'reference'} {rate.value:.1%}"
+                 for turns, rate in zip(real, rates) if rate.value >= REAL_RATE_CAUTION]
+        rows.append(TellComparison(
+            tell=tell.name, description=tell.description, simulated=sim, reference=rates[0],
+            second_reference=rates[1] if len(rates) > 1 else None,
+            fires_on_real=("fires on real text: " + ", ".join(often)) if often else ""))
+    return rows
 
 
 def _wasserstein(a: np.ndarray, b: np.ndarray) -> float:

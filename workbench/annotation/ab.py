@@ -121,8 +121,10 @@ class WinRate(BaseModel):
     def row(self) -> dict[str, Any]:
         """A table row."""
         low, high = (self.interval.low, self.interval.high) if self.interval else (None, None)
+        small = self.interval is not None and self.interval.small_n
         return {"configuration": self.configuration, "wins": self.wins, "losses": self.losses,
-                "ties": self.ties, "win rate": self.rate, "low": low, "high": high}
+                "ties": self.ties, "win rate": self.rate, "low": low, "high": high,
+                "caution": f"⚠ n={self.wins + self.losses}<10" if small else ""}
 
 
 def win_rates(annotations: Sequence[Annotation], confidence: float = 0.95) -> list[WinRate]:

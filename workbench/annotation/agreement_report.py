@@ -26,7 +26,7 @@ from workbench.analysis.agreement import (
     estimate_agreement,
     judge_vs_human,
 )
-from workbench.analysis.bootstrap import Estimate, Resampling
+from workbench.analysis.bootstrap import Estimate, Resampling, format_interval
 from workbench.domain.rubric import LabelItem, RatingItem, Rubric
 from workbench.store.records import Annotation
 
@@ -219,11 +219,10 @@ def agreement_report(
 
 
 def _interval_text(e: Estimate) -> str:
+    """Value and interval, with a small-n caution under 10 units."""
     if math.isnan(e.value):
         return "undefined"
-    if e.interval is None:
-        return f"{e.value:.3f}"
-    return f"{e.value:.3f} [{e.interval.low:.2f}, {e.interval.high:.2f}]"
+    return format_interval(e.value, e.interval, n=e.n, bound_digits=2)
 
 
 def item_rows(report: AgreementReport, *, axes: bool) -> list[dict[str, Any]]:

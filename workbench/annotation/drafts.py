@@ -47,12 +47,18 @@ def default_rubric(persona: PersonaRecord | None, rubric_ids: Sequence[str]) -> 
 def form_items(
     rubric: Rubric, transcript: Transcript, persona: PersonaRecord | None, *, blind: bool
 ) -> FormItems:
-    """The rubric's items for this conversation: per-axis items from the persona's axes (their
-    help names the intended level unless ``blind``), scenario-specific items, and turn items for
-    each turn of the speaker they apply to."""
+    """The rubric's items for this conversation: per-axis items from the persona's axes,
+    scenario-specific items, and turn items for each turn of the speaker they apply to.
+
+    Each axis item's help names the intended level and its description, in blind mode too:
+    "how faithfully does the patient keep to the intended level?" cannot be answered without
+    it. Blind mode hides who produced the conversation (model, run, persona), not what it was
+    meant to show; ``blind`` is kept for callers that render the rest of the form.
+    """
+    del blind  # the items are the same; the page hides the rest
     resolved = persona.resolved() if persona is not None else None
     axes = list(resolved.axes.values()) if resolved is not None else []
-    levels = None if blind or resolved is None else dict(resolved.persona.levels)
+    levels = None if resolved is None else dict(resolved.persona.levels)
     items = rubric.items_for(axes, levels, scenario=transcript.scenario)
     turns: dict[int, list[AnyItem]] = {}
     for turn in transcript.turns:

@@ -122,10 +122,10 @@ def recoverability_command(
         int,
         typer.Option(
             min=0,
-            help="Label shuffles for a permutation test (0: none; 19 or more for p <= 0.05). "
-            "Use it when conversations cluster by persona: it accounts for chance structure.",
+            help="Label shuffles for the permutation test (0: none; 19, the default, is the "
+            "fewest that can reach p <= 0.05).",
         ),
-    ] = 0,
+    ] = 19,
     as_json: Annotated[
         bool,
         typer.Option("--json", help="Print JSON (a list, one object per axis and feature set)."),
@@ -135,12 +135,14 @@ def recoverability_command(
 ) -> None:
     """Can each axis's intended level be recovered from the transcripts?
 
-    Cross-validated logistic regression on embeddings and on TF-IDF: accuracy against chance
-    (the majority-level rate) with a Wilson interval, and levels that collapse into each other.
+    Cross-validated logistic regression on embeddings and on TF-IDF, folds grouped by persona
+    (or profile) with duplicates kept together: accuracy against chance (the majority-level
+    rate) with n, a Wilson interval and a permutation p-value; duplicates counted and flagged;
+    levels that collapse into each other.
 
     Example:  workbench analyze recoverability --run r-20261126-021530-ab12 --json
     """
-    from workbench.analysis.corpus import levels_by_axis, load_units
+    from workbench.analysis.corpus import fold_labels, levels_by_axis, load_units
     from workbench.analysis.embeddings import embed_texts
     from workbench.analysis.recoverability import describe, recoverability
     from workbench.store import Store
@@ -163,6 +165,7 @@ def recoverability_command(
             folds=folds,
             seed=seed,
             permutations=permutations,
+            **fold_labels(units),
         )
     if as_json:
         json.dump([r.model_dump(mode="json") for r in results], sys.stdout, indent=2)

@@ -25,9 +25,12 @@ StoreOption = Annotated[
     typer.Option("--store", help="SQLite store (default: the store_path setting, "
                  "$WORKBENCH_STORE).", dir_okay=False),
 ]
-RunOption = Annotated[
-    list[str], typer.Option("--run", "-r", help="Run id (repeat for several runs).", metavar="RUN")
-]
+RunOption = Annotated[list[str] | None, typer.Option(
+    "--run", "-r", help="Run id to measure (repeat for several; mix freely with --corpus).",
+    metavar="RUN")]
+CorpusOption = Annotated[list[str] | None, typer.Option(
+    "--corpus", "-c", help="Imported corpus to measure (repeat for several; mix freely with "
+    "--run).", metavar="NAME")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 EmbedOption = Annotated[bool, typer.Option(
     "--embed/--no-embed", help="Compute the embedding metrics (Vendi, Fréchet) when the model "
@@ -76,76 +79,99 @@ def _print_table(rows: list[dict[str, object]]) -> None:
         typer.echo("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns))
 
 
-@app.command("diversity", no_args_is_help=True)
+@app.command("diversity")
 def diversity(
-    run: RunOption,
+    run: RunOption = None,
+    corpus: CorpusOption = None,
     by: Annotated[str, typer.Option(
-        "--by", help="Group by run, persona, model or level:<axis>.")] = "run",
+        "--by", help="Group by run (each run or corpus), persona, model or level:<axis>.")] = "run",
+    reference: Annotated[str | None, typer.Option(
+        "--reference", help="A real corpus measured at the same size, shown beside the "
+        "groups.")] = None,
+    size: Annotated[int | None, typer.Option(
+        "--size", min=2, help="Patient turns sampled per group (default: the smallest group's, "
+        "at most 2,000).")] = None,
     embed: EmbedOption = True,
     resamples: ResamplesOption = None,
     as_json: JsonOption = False,
     store: StoreOption = None,
 ) -> None:
-    """Diversity of the runs' patient turns: distinct-1/2, self-BLEU-3, MTLD, Vendi, first turns."""
+    """Diversity of runs' or corpora's patient turns at one sample size: distinct-1/2,
+    self-BLEU-3, MTLD, Vendi, first turns; a real corpus beside them."""
     from workbench.analysis import reports
     from workbench.store import Store
 
     with _reported_errors(), Store(_store_path(store)) as opened:
-        report = reports.diversity_report(opened, run, by=by, embed=embed,
+        report = reports.diversity_report(opened, run or [], corpora=corpus or [], by=by,
+                                          reference=reference, size=size, embed=embed,
                                           resampling=_resampling(resamples))
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return
-    typer.echo(f"Diversity of {', '.join(report.runs)} by {report.by} (value [95% interval]):")
+    typer.echo(f"Diversity of {reports.sample_label(report.runs, report.corpora)} by {report.by}, "
+               f"each group on {report.size:,} sampled patient turns ({report.first_turn_size:,} "
+               "first turns); value [95% interval]:")
     _print_table(reports.diversity_rows(report))
     for label, n in report.too_small.items():
-        typer.echo(f"left out: {label} has {n} patient turns (needs {reports.MIN_DIVERSITY_TURNS})")
+        typer.echo(f"left out: {label} has {n} patient turns (fewer than {report.size})")
     for reason in report.skipped.values():
         typer.echo(reason)
-    typer.echo("\nDefinitions (first_turn_*: the same over each conversation's first patient turn):")
+    typer.echo("\nDefinitions (first_turn_*: the same over each conversation's first patient turn; "
+               "see docs/METRICS.md):")
     for metric, definition in report.definitions.items():
         typer.echo(f"  {metric}: {definition}")
 
 
-@app.command("realism", no_args_is_help=True)
+@app.command("realism")
 def realism(
-    run: RunOption,
     reference: Annotated[str, typer.Option("--reference", help="Reference corpus name.")],
+    run: RunOption = None,
+    corpus: CorpusOption = None,
     second_reference: Annotated[str | None, typer.Option(
         "--second-reference", help="A second real corpus: a real-against-real yardstick.")] = None,
-    style_only: Annotated[bool, typer.Option(
-        "--style-only", help="Mask content words in the two-sample test (style, not topic).")] = False,
+    cap: Annotated[int | None, typer.Option(
+        "--cap", min=10, help="Most patient turns per side of the two-sample tests (default "
+        "2,000).")] = None,
+    top: Annotated[int, typer.Option("--top", min=0, help="Telling n-grams printed per side.")] = 10,
     embed: EmbedOption = True,
     resamples: ResamplesOption = None,
     as_json: JsonOption = False,
     store: StoreOption = None,
 ) -> None:
-    """Realism of the runs' patient turns against a reference corpus, beside yardsticks."""
+    """Realism of runs' or corpora's patient turns against a reference corpus, beside
+    yardsticks: content and style two-sample tests, Fréchet, turn lengths, LLM tells."""
     from workbench.analysis import reports
     from workbench.store import Store
 
     with _reported_errors(), Store(_store_path(store)) as opened:
         report = reports.realism_report(
-            opened, run, reference, second_reference=second_reference, style_only=style_only,
-            embed=embed, resampling=_resampling(resamples))
+            opened, run or [], reference, corpora=corpus or [], second_reference=second_reference,
+            cap=cap, embed=embed, resampling=_resampling(resamples))
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return
-    typer.echo(f"Realism of {', '.join(report.runs)} ({report.n_simulated_turns} patient turns) "
-               f"against {report.reference} ({report.n_reference_turns}); value [95% interval] "
-               "beside its yardsticks:")
+    typer.echo(f"Realism of {reports.sample_label(report.runs, report.corpora)} "
+               f"({report.n_simulated_turns:,} patient turns) against {report.reference} "
+               f"({report.n_reference_turns:,}); value [95% interval] and n per side, beside its "
+               f"yardsticks (two-sample tests: at most {report.cap:,} turns a side):")
     _print_table([{k: v for k, v in row.items() if k != "definition"}
                   for row in reports.realism_rows(report)])
     second = f"{report.reference} against {report.second_reference}" if report.second_reference \
         else "none: give --second-reference"
-    typer.echo(f"reference halves: the metric between two random halves of {report.reference}; "
-               f"between real corpora: {second}")
+    typer.echo(f"reference halves: the metric between two random halves of {report.reference} "
+               f"(by conversation); between real corpora: {second}")
     for reason in report.skipped.values():
         typer.echo(reason)
-    typer.echo("\nLLM tells (share of patient turns):")
+    for metric, rows in reports.telling_ngrams(report).items():
+        typer.echo(f"\nTelling n-grams of {metric} (logistic-regression weight toward the side):")
+        for side in ("measured", "reference"):
+            grams = [f"{r['ngram']} ({r['weight']})" for r in rows if r["side"] == side][:top]
+            typer.echo(f"  {side}: {', '.join(grams)}")
+    typer.echo("\nLLM tells (share of patient turns; 'on real text' says when a real corpus "
+               "shows the tell too):")
     _print_table([{k: v for k, v in row.items() if k != "what"}
                   for row in reports.tell_rows(report)])
-    typer.echo("\nDefinitions:")
+    typer.echo("\nDefinitions (see docs/METRICS.md):")
     for r in report.results:
         typer.echo(f"  {r.metric}: {r.definition}")
 

@@ -28,7 +28,8 @@ ID_PATTERN = r"^[a-z0-9_]+$"
 AXIS_FIELDS = ("axis", "axis_label", "axis_description")
 """Placeholders every text of ``axis_items`` may use."""
 LEVEL_FIELDS = ("level", "level_label", "level_description")
-"""Placeholders only ``axis_items.help`` may use: help is hidden in blind annotation."""
+"""Placeholders only ``axis_items.help`` may use: the help is where an item names the intended
+level (left empty when no level is given)."""
 
 
 class _ItemBase(BaseModel):
@@ -215,8 +216,8 @@ class AxisItems(BaseModel):
 
     Texts are Python format strings. ``label``, ``question`` and ``help`` may use ``{axis}``,
     ``{axis_label}`` and ``{axis_description}``; ``help`` may also use ``{level}``,
-    ``{level_label}`` and ``{level_description}`` (the intended level), because help is what blind
-    annotation hides.
+    ``{level_label}`` and ``{level_description}`` (the intended level): the item's help is
+    the one place a level is named, so generating items without levels leaves it empty.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
@@ -327,7 +328,7 @@ class Rubric(BaseModel):
             axes: the persona's axes (generate one fidelity item each when the rubric has
                 ``axis_items``).
             levels: the persona's axis → level, to name the intended level in each generated
-                item's help; None (blind annotation) leaves the help empty.
+                item's help; None leaves the help empty.
             scenario: keep only items that apply to this scenario (None: all).
         """
         generated: list[AnyItem] = []
