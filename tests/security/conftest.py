@@ -8,9 +8,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.simulate.conftest import library, library_root
 from tests.support.fixtures import make_server
 
-__all__ = ["make_server"]
+__all__ = ["library", "library_root", "make_server"]  # shared fixtures
 
 
 class RedirectServer:

@@ -139,7 +139,7 @@ def run(
             host = None  # planned into the run
         summary = _execute(store_path, run_id or resume or "", resume=bool(resume),
                            retry_failed=retry_failed, hosts=host,
-                           allow_remote=True if allow_remote else None, progress=progress)
+                           allow_remote=remote, progress=progress)
     _print_summary(summary, store_path)
     if summary.status != "done":
         raise typer.Exit(1)
@@ -185,7 +185,7 @@ def _plan(store_path: Path, patterns: list[str], *, scenario: str | None, levels
 
 
 def _execute(store_path: Path, run_id: str, *, resume: bool, retry_failed: bool,
-             hosts: list[str] | None, allow_remote: bool | None, progress: bool) -> RunSummary:
+             hosts: list[str] | None, allow_remote: bool, progress: bool) -> RunSummary:
     from workbench.simulate import execute_run
 
     bar = _ProgressBar(run_id) if progress else None
