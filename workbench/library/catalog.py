@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from workbench.domain.axes import Axis
 from workbench.domain.persona import Persona
 from workbench.domain.profile import CBTProfile, EDProfile
+from workbench.domain.prompts import unsafe_expressions
 from workbench.domain.scenario import Scenario
 from workbench.library.documents import Document, parse_yaml, yaml_error_line, yaml_error_message
 from workbench.library.issues import Issue, issues_from_validation_error
@@ -170,10 +171,15 @@ def _load_template(placement: Placement, text: str) -> LoadedFile:
         issue = Issue(placement.path, "", f"templates are Jinja2 files ending in {TEMPLATE_SUFFIX}")
         return _failed(placement, name, [issue])
     try:
-        jinja2.Environment().parse(text)
+        unsafe = unsafe_expressions(text)
     except jinja2.TemplateSyntaxError as exc:
         issue = Issue(placement.path, "", f"template syntax error: {exc.message}", exc.lineno)
         return _failed(placement, name, [issue])
+    if unsafe:  # a shared library's template trying to run code: refuse the file
+        return _failed(placement, name, [Issue(
+            placement.path, "", f"the template reaches outside its context (it reads "
+            f"{attribute!r}); a template may only read the fields it is given", line)
+            for line, attribute in unsafe])
     return LoadedFile(placement, name, Entry(text, placement), ())
 
 
