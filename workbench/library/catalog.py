@@ -205,8 +205,11 @@ def _load_yaml(placement: Placement, text: str) -> LoadedFile:
     issues += hint_issues
     if placement.kind is None or hint_issues:
         return _failed(placement, key, issues)
-    if placement.kind == "rubric":  # rubrics are validated by the annotation module
-        return LoadedFile(placement, key, Entry(data, placement, document), tuple(issues))
+    if placement.kind == "rubric":  # schema-checked like every other file
+        from workbench.rubrics import check_rubric_document  # lazy: it imports this package
+
+        _, rubric_issues = check_rubric_document(document, path)  # duplicate keys included
+        return LoadedFile(placement, key, Entry(data, placement, document), tuple(rubric_issues))
     if placement.kind == "persona":
         data.setdefault("id", path.stem)  # a persona's id defaults to its file name
         key = str(data["id"])
