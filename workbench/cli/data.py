@@ -74,19 +74,25 @@ def export(
         metavar="RUN_ID")] = None,
     source: Annotated[list[str] | None, typer.Option(
         "--source", help="Only this source: simulated or reference:<corpus> (repeatable).")] = None,
+    neutralise: Annotated[bool, typer.Option(
+        "--neutralise/--no-neutralise", help="CSV: prefix ' to text cells starting with = + - @ "
+        "tab or CR, so a spreadsheet shows them instead of running them as formulas (the CSV "
+        "import takes the quote off again).")] = True,
     store: StoreOption = None,
 ) -> None:
     """Export transcripts with their annotations, persona and metadata.
 
     JSONL holds one conversation per line in the OpenAI chat shape from the patient's point of
     view (system = patient prompt, user = clinician, assistant = patient; each message also says
-    its speaker). CSV and Parquet hold one row per turn.
+    its speaker). CSV and Parquet hold one row per turn. CSV cells that a spreadsheet would run
+    as formulas get a leading ' unless --no-neutralise.
     """
     from workbench.io import export_transcripts
     from workbench.store import Store
 
     with _reported_errors(), Store(_store_path(store)) as db:
-        count = export_transcripts(db, out, fmt.value, runs=run or [], sources=source or [])
+        count = export_transcripts(db, out, fmt.value, runs=run or [], sources=source or [],
+                                   neutralise=neutralise)
     typer.echo(f"Exported {count} conversations to {out} ({fmt.value}).")
 
 
