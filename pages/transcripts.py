@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import streamlit as st
 
+from workbench.domain.identifiers import is_valid_id
 from workbench.settings import load_settings
 from workbench.store import Store, UnknownConversation
 from workbench.tables import axis_ids_of_facets, conversation_rows
@@ -91,7 +92,7 @@ with Store(settings.store_path) as store:
     st.number_input("Page", min_value=1, max_value=pages, step=1, key="transcripts_page")
 
     wanted = st.query_params.get("conversation")
-    if wanted and "transcripts_open" not in st.session_state:
+    if is_valid_id(wanted) and "transcripts_open" not in st.session_state:
         st.session_state["transcripts_open"] = wanted
     current = st.session_state.get("transcripts_open")
     options = list(dict.fromkeys([*(h.conversation_id for h in hits), *ids,

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from workbench.cli.errors import user_errors
+from workbench.cli.errors import user_errors, valid_ids
 
 import_app = typer.Typer(
     help="Import exported transcripts, or real conversations as a reference corpus.",
@@ -71,7 +71,7 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="File to write.", dir_okay=False)],
     run: Annotated[list[str] | None, typer.Option(
         "--run", help="Only this run (repeat for several; default: every conversation).",
-        metavar="RUN_ID")] = None,
+        metavar="RUN_ID", callback=valid_ids)] = None,
     source: Annotated[list[str] | None, typer.Option(
         "--source", help="Only this source: simulated or reference:<corpus> (repeatable).")] = None,
     neutralise: Annotated[bool, typer.Option(

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from workbench.cli.errors import fail, user_errors
+from workbench.cli.errors import fail, user_errors, valid_ids
 
 if TYPE_CHECKING:
     from workbench.simulate import ExecutionProgress, RunSummary
@@ -64,7 +64,7 @@ def _reported_errors() -> Iterator[None]:
 def run(
     run_id: Annotated[str | None, typer.Argument(
         help="Execute this already planned run (the Runs page starts runs this way).",
-        show_default=False)] = None,
+        show_default=False, callback=valid_ids)] = None,
     personas: Annotated[list[str] | None, typer.Option(
         "--personas", "-p", help="Persona ids or globs such as 'ed_*' (repeat, or comma-separate).",
         metavar="ID_OR_GLOB")] = None,
@@ -96,7 +96,8 @@ def run(
         "leaves it).")] = False,
     resume: Annotated[str | None, typer.Option(
         "--resume", help="Continue this run's unfinished (pending, running, cancelled) "
-        "conversations from their last stored turn.", metavar="RUN_ID")] = None,
+        "conversations from their last stored turn.", metavar="RUN_ID",
+        callback=valid_ids)] = None,
     retry_failed: Annotated[bool, typer.Option(
         "--retry-failed", help="With --resume or RUN_ID: also continue failed conversations.")
     ] = False,
@@ -268,7 +269,7 @@ def list_runs(store: StoreOption = None) -> None:
 
 
 @app.command("show")
-def show_run(run_id: Annotated[str, typer.Argument(help="The run.")],
+def show_run(run_id: Annotated[str, typer.Argument(help="The run.", callback=valid_ids)],
              store: StoreOption = None) -> None:
     """Show a run: its make-up, progress and the reasons of failed conversations."""
     from workbench.settings import load_settings
@@ -298,7 +299,7 @@ def show_run(run_id: Annotated[str, typer.Argument(help="The run.")],
 
 
 @app.command("cancel")
-def cancel_run(run_id: Annotated[str, typer.Argument(help="The run.")],
+def cancel_run(run_id: Annotated[str, typer.Argument(help="The run.", callback=valid_ids)],
                store: StoreOption = None) -> None:
     """Ask a run to stop: its process marks unfinished conversations cancelled within a second."""
     from workbench.settings import load_settings
