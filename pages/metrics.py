@@ -6,6 +6,7 @@ import streamlit as st
 from workbench.analysis import corpus, reports
 from workbench.settings import load_settings
 from workbench.store import Store
+from workbench.transcript_view import inert_markdown
 
 settings = load_settings()
 STORE = str(settings.store_path)
@@ -60,7 +61,7 @@ with diversity_tab:
         try:
             result = cached_diversity(*args)
         except ValueError as exc:  # unknown grouping or axis, too few turns
-            st.error(str(exc))
+            st.error(inert_markdown(str(exc)))
         else:
             st.dataframe(reports.diversity_rows(result), hide_index=True)
             st.caption("Each cell: value [95% half-sample interval]. first_turn_*: over each "
@@ -68,10 +69,10 @@ with diversity_tab:
             for metric, definition in result.definitions.items():
                 st.caption(f"**{metric}** — {definition}")
             for label, n in result.too_small.items():
-                st.warning(f"{label} left out: {n} patient turns (needs "
-                           f"{reports.MIN_DIVERSITY_TURNS}).")
+                st.warning(inert_markdown(f"{label} left out: {n} patient turns (needs "
+                                          f"{reports.MIN_DIVERSITY_TURNS})."))
             for reason in result.skipped.values():
-                st.info(reason)
+                st.info(inert_markdown(reason))
 
 with realism_tab:
     if not corpora:
@@ -99,11 +100,11 @@ with realism_tab:
     try:
         result = cached_realism(*args)
     except ValueError as exc:  # unknown corpus, too few turns
-        st.error(str(exc))
+        st.error(inert_markdown(str(exc)))
         st.stop()
     st.caption(f"{result.n_simulated_turns:,} simulated patient turns against "
-               f"{result.n_reference_turns:,} of {result.reference}. Each figure: value [95% "
-               "interval]; the yardsticks are the same metric between two random halves of the "
+               f"{result.n_reference_turns:,} of {inert_markdown(result.reference)}. Each "
+               "figure: value [95% interval]; the yardsticks are the same metric between two random halves of the "
                "reference and between the two real corpora — compare against those, not 0.")
     rows = reports.realism_rows(result)
     st.dataframe([{k: v for k, v in row.items() if k != "definition"} for row in rows],
@@ -111,7 +112,7 @@ with realism_tab:
     for row in rows:
         st.caption(f"**{row['metric']}** — {row['definition']}")
     for reason in result.skipped.values():
-        st.info(reason)
+        st.info(inert_markdown(reason))
     st.subheader("LLM tells")
     st.dataframe(reports.tell_rows(result), hide_index=True)
     c2st = result.results[0]

@@ -8,10 +8,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.app.conftest import app_env
 from tests.simulate.conftest import library, library_root
 from tests.support.fixtures import make_server
 
-__all__ = ["library", "library_root", "make_server"]  # shared fixtures
+__all__ = ["app_env", "library", "library_root", "make_server"]  # shared fixtures
 
 
 class RedirectServer:
