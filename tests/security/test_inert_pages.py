@@ -11,17 +11,20 @@ checked for a construct the payload put there.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP
+from tests.app.conftest import APP, SHIPPED_PERSONAS
 from tests.app.test_smoke import listed_pages
 from workbench.domain.transcript import Turn
+from workbench.library import validate as validate_library
 from workbench.store import Annotation, NewConversation, Store
 from workbench.store.imports import ImportBatch, ImportedConversation
 from workbench.store.records import RunRecord
@@ -184,5 +187,53 @@ def test_opened_conversations_stay_inert(page, params, payload_store, app_env) -
     for key, value in params.items():
         at.query_params[key] = value.format(**ids)
     at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert active_payload(at) == []
+
+
+def test_search_hits_stay_inert(payload_store, app_env) -> None:
+    """Search snippets show model-written URLs as text, never as links."""
+    app_env(payload_store, annotator=PAYLOAD)
+    at = AppTest.from_file(str(APP), default_timeout=90).run()
+    at.switch_page("../pages/transcripts.py").run()
+    for words in ("evil", "invalid", "href", "img"):
+        at.text_input(key="transcripts_search").set_value(words).run()
+        assert not at.exception, [e.value for e in at.exception]
+        hits = [m.value for m in at.markdown if "turn" in m.value]
+        assert hits, words  # the search found the payload's turns
+        assert active_payload(at) == []
+
+
+def _payload_library(root: Path) -> Path:
+    """The shipped library with every label, description, question and anchor a payload."""
+    shutil.copytree(SHIPPED_PERSONAS, root)
+
+    def poison(data: object) -> object:
+        if isinstance(data, dict):
+            return {k: (PAYLOAD if k in TEXT_KEYS and isinstance(v, str) else
+                        v if k == "axis_items" else poison(v))  # templates: filled by axes
+                    for k, v in data.items()}
+        return [poison(v) for v in data] if isinstance(data, list) else data
+
+    for folder in ("axes", "scenarios", "rubrics", "scripts"):
+        for path in (root / folder).glob("*.yaml"):
+            path.write_text(yaml.safe_dump(poison(yaml.safe_load(path.read_text())),
+                                           allow_unicode=True, sort_keys=False))
+    return root
+
+
+TEXT_KEYS = {"label", "description", "question", "help", "1", "2", "3", "4", "5", "6"}
+
+
+@pytest.mark.parametrize("listed", [p for p in listed_pages() if p.title in {
+    "Personas", "Compose", "Runs", "Trainer", "Annotate", "Agreement"}], ids=lambda p: p.title)
+def test_a_shared_librarys_text_stays_inert(listed, payload_store, app_env, tmp_path,
+                                            monkeypatch) -> None:
+    library = _payload_library(tmp_path / "personas")
+    assert not validate_library([library], root=library)  # still a valid library: only its words are hostile
+    app_env(payload_store, annotator=PAYLOAD)
+    monkeypatch.setenv("WORKBENCH_PERSONAS", str(library))
+    at = AppTest.from_file(str(APP), default_timeout=90).run()
+    at.switch_page(listed.path).run()
     assert not at.exception, [e.value for e in at.exception]
     assert active_payload(at) == []
