@@ -9,10 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.app.conftest import app_env
-from tests.simulate.conftest import library, library_root
+from tests.simulate.conftest import library, library_root, store_path
+from tests.simulate.test_cli import cli
 from tests.support.fixtures import make_server
 
-__all__ = ["app_env", "library", "library_root", "make_server"]  # shared fixtures
+__all__ = ["app_env", "cli", "library", "library_root", "make_server", "store_path"]  # shared fixtures
 
 
 class RedirectServer:

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
 from tests.simulate.conftest import MODEL, six_personas
-from workbench.cli import app
 from workbench.io import export_transcripts, import_transcripts
 from workbench.library import Library
 from workbench.simulate import RunAborted, RunConfig, execute_run, plan_run
@@ -71,18 +68,6 @@ def test_an_imported_runs_opt_in_is_ignored(planned, tmp_path, payload, resume):
     target = _imported_with(tmp_path, exported, payload)
     with pytest.raises(RunAborted, match="not on this machine"):
         asyncio.run(execute_run(target, run_id, resume=resume))
-
-
-@pytest.fixture
-def cli(library_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-        ) -> Callable[..., Result]:
-    """The command line with no settings file and no remote opt-in in the environment."""
-    monkeypatch.setenv("WORKBENCH_PERSONAS", str(library_root))
-    monkeypatch.setenv("WORKBENCH_SETTINGS", str(tmp_path / "no-settings.json"))
-    monkeypatch.delenv("WORKBENCH_ALLOW_REMOTE", raising=False)
-    monkeypatch.delenv("OLLAMA_HOST", raising=False)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.mark.parametrize("how", [["RUN"], ["--resume", "RUN"],
