@@ -76,6 +76,7 @@ def test_the_config_keeps_everything_local() -> None:
     assert options["server"]["address"] == "127.0.0.1"
     assert options["browser"]["gatherUsageStats"] is False
     assert options["client"]["toolbarMode"] == "minimal"  # no Deploy button
+    assert options["client"]["showErrorLinks"] is False  # no "search this error" links
     app = APP.read_text()
     assert 'page_icon=":material' not in app and "page_icon.png" in app
     assert (APP.parent / "assets" / "page_icon.png").is_file()
