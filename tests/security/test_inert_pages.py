@@ -27,8 +27,8 @@ from workbench.domain.transcript import Turn
 from workbench.library import validate as validate_library
 from workbench.store import Annotation, NewConversation, Store
 from workbench.store.imports import ImportBatch, ImportedConversation
-from workbench.store.records import RunRecord
-from workbench.transcript_view import inert_markdown
+from workbench.store.records import RunRecord, TurnHit
+from workbench.transcript_view import hit_line, inert_markdown
 
 EVIL = "evil.invalid"
 PAYLOAD = (f"[ln](http://{EVIL}/l) ![im](http://{EVIL}/i.png) <img src=\"http://{EVIL}/h.png\"> "
@@ -237,3 +237,15 @@ def test_a_shared_librarys_text_stays_inert(listed, payload_store, app_env, tmp_
     at.switch_page(listed.path).run()
     assert not at.exception, [e.value for e in at.exception]
     assert active_payload(at) == []
+
+
+@pytest.mark.parametrize("url", [
+    f"http://{EVIL}/x", f"https://{EVIL}", f"www.{EVIL}/p", f"user@{EVIL}", f"<http://{EVIL}>",
+    f"[x](http://{EVIL})", f"![i](http://{EVIL}/i.png)", f"ftp://{EVIL}/f",
+])
+def test_search_snippets_never_autolink(url: str) -> None:
+    """A model-written URL in a snippet stays text, inside a hit or around it."""
+    for snippet in (f"see «{url}» now", f"«see» {url} «now»", f"«{url[:8]}»{url[8:]}"):
+        line = hit_line(TurnHit(conversation_id="c-1", idx=1, role="patient", snippet=snippet,
+                                rank=0.0))
+        assert not any(p.search(live(line)) for p in ACTIVE), line
