@@ -10,7 +10,7 @@ import streamlit as st
 from workbench.annotation.ab import choice_annotation, find_pairs, judged, win_rates
 from workbench.settings import load_settings
 from workbench.store import Store
-from workbench.transcript_view import chat_bubbles
+from workbench.transcript_view import chat_bubbles, inert_markdown
 
 st.title("Blind A/B")
 st.caption("Which patient is more realistic and truer to the persona? Sides are shuffled and "
@@ -42,7 +42,8 @@ with Store(settings.store_path) as store:
     done = judged(store.annotations(annotator=annotator), annotator)
     todo = [p for p in pairs if p.anchor not in done]
     st.progress(1 - len(todo) / len(pairs),
-                text=f"{annotator}: {len(pairs) - len(todo)} of {len(pairs)} pairs judged")
+                text=f"{inert_markdown(annotator)}: {len(pairs) - len(todo)} of {len(pairs)} "
+                     "pairs judged")
     if todo:
         pair = todo[0]
         left, right = st.columns(2)

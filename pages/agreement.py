@@ -23,7 +23,7 @@ settings = load_settings()
 try:
     rubrics = load_rubrics(settings.personas_dir)
 except LibraryError as exc:
-    st.error(f"The rubric files have problems; fix them and reload:\n\n```\n{exc}\n```")
+    st.error("The rubric files have problems; fix them and reload:\n\n" + inert_markdown(str(exc)))
     st.stop()
 
 with Store(settings.store_path) as store:

@@ -19,7 +19,13 @@ from workbench.library import LibraryError
 from workbench.rubrics import load_rubrics
 from workbench.settings import load_settings
 from workbench.store import Store
-from workbench.transcript_view import browse_filter, chat_bubbles, conversation_facts, facet_label
+from workbench.transcript_view import (
+    browse_filter,
+    chat_bubbles,
+    conversation_facts,
+    facet_label,
+    inert_markdown,
+)
 
 st.title("Annotate")
 if flash := st.session_state.pop("annotate_flash", None):
@@ -34,17 +40,19 @@ if not annotator:
 try:
     rubrics = load_rubrics(settings.personas_dir)
 except LibraryError as exc:
-    st.error(f"The rubric files have problems; fix them and reload:\n\n```\n{exc}\n```")
+    st.error("The rubric files have problems; fix them and reload:\n\n" + inert_markdown(str(exc)))
     st.stop()
 
 
 def ask(where, item, key: str, value):
-    label = f"{item.label}: {item.question}" if item.question else item.label
-    options = {"help": item.help or None, "key": key}
+    # Rubrics come from shared libraries: labels, help and radio options are Markdown, so inert.
+    label = inert_markdown(f"{item.label}: {item.question}" if item.question else item.label)
+    options = {"help": inert_markdown(item.help) if item.help else None, "key": key}
     if item.type == "rating":
         points = list(item.points)
         return where.radio(label, points, index=points.index(value) if value in points else None,
-                           format_func=lambda p: f"{p} · {item.anchors[p]}", **options)
+                           format_func=lambda p: inert_markdown(f"{p} · {item.anchors[p]}"),
+                           **options)
     if item.type in ("label", "multi_label"):
         names = {c.id: c.label for c in item.choices}
         if item.type == "multi_label":
@@ -52,7 +60,8 @@ def ask(where, item, key: str, value):
                                      format_func=names.get, **options)
         ids = list(names)
         return where.radio(label, ids, index=ids.index(value) if value in ids else None,
-                           format_func=names.get, horizontal=True, **options)
+                           format_func=lambda c: inert_markdown(names[c]), horizontal=True,
+                           **options)
     return where.text_area(label, value=value or "", max_chars=item.max_chars, **options)
 
 
@@ -74,7 +83,8 @@ with Store(settings.store_path) as store:
         keys = ["scenario"] if blind else ["scenario", "patient_model", "run_id",
                                            *(k for k in facets if k.startswith("axis:"))]
         cols = st.columns(4)
-        chosen = {k: cols[i % 4].multiselect(facet_label(k), facets[k], key=f"annotate_f_{k}")
+        chosen = {k: cols[i % 4].multiselect(inert_markdown(facet_label(k)), facets[k],
+                                             key=f"annotate_f_{k}")
                   for i, k in enumerate(keys) if facets.get(k)}
         order = st.radio("Order", ["random", "balanced"], horizontal=True, key="annotate_order",
                          format_func={"random": "Random", "balanced": "Balanced by level"}.get)
@@ -89,7 +99,8 @@ with Store(settings.store_path) as store:
         st.stop()
     mine = store.annotations(annotator=annotator)
     done, total = progress(queue, mine, annotator)
-    st.progress(done / total, text=f"{annotator}: {done} of {total} conversations submitted")
+    st.progress(done / total,
+                text=f"{inert_markdown(annotator)}: {done} of {total} conversations submitted")
     pos = min(max(st.session_state.get("annotate_pos", 0), 0), total - 1)
     st.session_state["annotate_pos"] = pos
     back, where_text, forward = st.columns([1, 3, 1])
@@ -122,7 +133,7 @@ with Store(settings.store_path) as store:
                 key = f"annotate_{cid}_{rubric_id}_{turn.index}_{item.id}"
                 values[(turn.index, item.id)] = ask(side, item, key, saved.get((turn.index,
                                                                                   item.id)))
-        st.subheader(rubric.label, anchor=False)
+        st.subheader(inert_markdown(rubric.label), anchor=False)
         for item in items.conversation:
             key = f"annotate_{cid}_{rubric_id}_c_{item.id}"
             values[(None, item.id)] = ask(st, item, key, saved.get((None, item.id)))
@@ -133,7 +144,8 @@ with Store(settings.store_path) as store:
         found = save_values(store, cid, rubric_id, annotator, values, items.by_key(),
                             submit=submit)
         if found:
-            st.error("Nothing was stored:\n\n" + "\n".join(f"- {p}" for p in found))
+            st.error("Nothing was stored:\n\n" + "\n".join(f"- {inert_markdown(p)}"
+                                                            for p in found))
         else:
             st.session_state["annotate_flash"] = ("Submitted; here is the next conversation."
                                                   if submit else "Draft saved; submit when done.")

@@ -7,6 +7,7 @@ from workbench.analysis import corpus, embeddings, mapping
 from workbench.backends import BackendError
 from workbench.settings import load_settings
 from workbench.store import Store
+from workbench.transcript_view import inert_markdown
 
 settings = load_settings()
 STORE = str(settings.store_path)
@@ -61,8 +62,9 @@ if not n_texts:
     st.info("These runs have no patient text yet.")
     st.stop()
 if (cached := cached_coverage(key, units)) < 1:
-    st.warning(f"{1 - cached:.0%} of the {n_texts} texts have no `{model}` embedding yet. "
-               f"From a terminal: `workbench embed --run {run_ids[0]} --unit {unit}`.")
+    st.warning(inert_markdown(f"{1 - cached:.0%} of the {n_texts} texts have no {model} "
+                              "embedding yet. From a terminal: workbench embed --run "
+                              f"{run_ids[0]} --unit {unit}"))
     if not st.button("Embed them now", key="clusters_embed"):
         st.stop()
     bar = st.progress(0.0, text="Embedding…")
@@ -107,7 +109,8 @@ if selected:
     chosen = corpus.conversations_among(frame, selected)
     for row in chosen.head(30).iter_rows(named=True):
         st.page_link("../pages/transcripts.py", icon=":material/forum:",
-                     label=f"{row['conversation_id']} · {row['levels'] or 'no levels'}",
+                     label=inert_markdown(f"{row['conversation_id']} · "
+                                          f"{row['levels'] or 'no levels'}"),
                      query_params={"conversation": row["conversation_id"]})
     if len(chosen) > 30:
         st.caption(f"…and {len(chosen) - 30} more; narrow the selection.")
@@ -115,7 +118,7 @@ if selected:
 with st.expander("Cluster keywords (c-TF-IDF) and titles", expanded=named is not None):
     st.caption(cl.DEFINITIONS["c_tf_idf"])
     spec = settings.default_patient_model
-    if spec and st.button(f"Name clusters with {spec}", key="clusters_name"):
+    if spec and st.button(inert_markdown(f"Name clusters with {spec}"), key="clusters_name"):
         try:
             with st.spinner(f"Asking {spec} for a title per cluster…"):
                 named = titles.name_clusters(spec, result, hosts=settings.ollama_hosts,
@@ -123,7 +126,7 @@ with st.expander("Cluster keywords (c-TF-IDF) and titles", expanded=named is not
             st.session_state["clusters_titles"] = {map_id: named}
             st.rerun()  # the map's legend above takes the titles
         except BackendError as exc:
-            st.error(exc.message)
+            st.error(inert_markdown(exc.message))
     elif not spec:
         st.caption("Set a default model on the **Settings** page to have it title the clusters.")
     st.dataframe(cl.keyword_rows(result, named), hide_index=True)
@@ -138,9 +141,10 @@ if axes and st.toggle("Compute (seconds, times the permutations)", key="clusters
     for r in results:
         st.text(rec.describe(r))
         for pair in r.collapsed:
-            st.warning(f"**{r.axis}** ({r.features}): levels `{pair.a}` and `{pair.b}` "
-                       f"collapse into each other (pair confusion {pair.confusion:.0%}).")
+            st.warning(f"**{inert_markdown(r.axis)}** ({r.features}): levels "
+                       f"{inert_markdown(pair.a)} and {inert_markdown(pair.b)} collapse into "
+                       f"each other (pair confusion {pair.confusion:.0%}).")
     with st.expander("Confusion matrices (rows: intended level)"):
         for r in (r for r in results if r.confusion):
-            st.markdown(f"**{r.axis}** · {r.features}")
+            st.markdown(f"**{inert_markdown(r.axis)}** · {inert_markdown(r.features)}")
             st.plotly_chart(figures.confusion_figure(r), key=f"clusters_cm_{r.axis}_{r.features}")

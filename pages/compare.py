@@ -12,6 +12,7 @@ from workbench.comparison import (
     summary_rows,
     template_rows,
 )
+from workbench.domain.identifiers import is_valid_id
 from workbench.domain.transcript import Transcript
 from workbench.settings import load_settings
 from workbench.store import ConversationFilter, Store, UnknownConversation
@@ -24,7 +25,7 @@ settings = load_settings()
 def pick(label: str, key: str, ids: list[str], labels: dict[str, str]) -> str | None:
     """A conversation picker that also takes its id from the URL (``?a=`` / ``?b=``)."""
     state_key = f"compare_{key}"
-    if st.query_params.get(key) and state_key not in st.session_state:
+    if is_valid_id(st.query_params.get(key)) and state_key not in st.session_state:
         st.session_state[state_key] = st.query_params[key]
     current = st.session_state.get(state_key)
     options = list(dict.fromkeys([*filter(None, [current]), *ids]))

@@ -5,6 +5,7 @@ import streamlit as st
 from workbench.library import Library, LibraryError, default_persona_id
 from workbench.settings import load_settings
 from workbench.tables import profile_summary
+from workbench.transcript_view import inert_markdown
 
 st.title("Compose a persona")
 settings = load_settings()
@@ -25,7 +26,7 @@ scenario_id = st.selectbox(
     key="compose_scenario",
 )
 scenario = scenarios[scenario_id]
-st.caption(scenario.description)
+st.caption(inert_markdown(scenario.description))  # a shared library's text: inert
 
 kind_profiles = sorted(p for p, prof in profiles.items() if prof.kind == scenario.profile_kind)
 if not kind_profiles:
@@ -44,13 +45,13 @@ cols = st.columns(len(scenario.axes))
 for col, axis_id in zip(cols, scenario.axes):
     axis = axes[axis_id]
     levels[axis_id] = col.radio(
-        axis.label,
+        inert_markdown(axis.label),
         axis.level_ids,
-        format_func=lambda lid, a=axis: a.level(lid).label,
+        format_func=lambda lid, a=axis: inert_markdown(a.level(lid).label),
         key=f"compose_level_{axis_id}",
-        help=axis.description,
+        help=inert_markdown(axis.description),
     )
-    col.caption(axis.level(levels[axis_id]).description)
+    col.caption(inert_markdown(axis.level(levels[axis_id]).description))
 
 default_id = default_persona_id(profile_id, scenario, levels)
 persona_id = st.text_input(

@@ -7,6 +7,7 @@ import streamlit as st
 from workbench.analysis import corpus, reports
 from workbench.settings import load_settings
 from workbench.store import Store
+from workbench.transcript_view import inert_markdown
 
 settings = load_settings()
 STORE = str(settings.store_path)
@@ -68,7 +69,7 @@ with diversity_tab:
         try:
             result = cached_diversity(*args)
         except ValueError as exc:  # unknown grouping or axis, too few turns
-            st.error(str(exc))
+            st.error(inert_markdown(str(exc)))
         else:
             st.caption(f"Every group measured on {result.size:,} sampled patient turns "
                        f"({result.first_turn_size:,} first turns): distinct-n, self-BLEU and "
@@ -80,9 +81,10 @@ with diversity_tab:
             for metric, definition in result.definitions.items():
                 st.caption(f"**{metric}** — {definition}")
             for label, n in result.too_small.items():
-                st.warning(f"{label} left out: {n} patient turns (fewer than {result.size}).")
+                st.warning(inert_markdown(f"{label} left out: {n} patient turns (fewer than "
+                                          f"{result.size})."))
             for reason in result.skipped.values():
-                st.info(reason)
+                st.info(inert_markdown(reason))
 
 with realism_tab:
     if not corpora:
@@ -107,21 +109,21 @@ with realism_tab:
     try:
         result = cached_realism(*args)
     except ValueError as exc:  # unknown corpus, too few turns
-        st.error(str(exc))
+        st.error(inert_markdown(str(exc)))
         st.stop()
-    st.caption(f"{reports.sample_label(result.runs, result.corpora)}: "
+    st.caption(f"{inert_markdown(reports.sample_label(result.runs, result.corpora))}: "
                f"{result.n_simulated_turns:,} patient turns against {result.n_reference_turns:,} "
-               f"of {result.reference}; two-sample tests on at most {result.cap:,} turns a side. "
-               "Each figure: value [95% interval] and n per side; the yardsticks are the same "
-               "metric between two halves of the reference (by conversation) and between the two "
-               "real corpora — compare against those, not 0.")
+               f"of {inert_markdown(result.reference)}; two-sample tests on at most "
+               f"{result.cap:,} turns a side. Each figure: value [95% interval] and n per side; "
+               "the yardsticks are the same metric between two halves of the reference (by "
+               "conversation) and between the two real corpora — compare against those, not 0.")
     rows = reports.realism_rows(result)
     st.dataframe([{k: v for k, v in row.items() if k != "definition"} for row in rows],
                  hide_index=True)
     for row in rows:
         st.caption(f"**{row['metric']}** — {row['definition']}")
     for reason in result.skipped.values():
-        st.info(reason)
+        st.info(inert_markdown(reason))
     st.subheader("Telling n-grams")
     for metric, table in reports.telling_ngrams(result).items():
         st.caption(f"{metric}: n-grams that give each side away (logistic-regression weight)")

@@ -5,6 +5,7 @@ import streamlit as st
 from workbench.library import Library, LibraryError
 from workbench.settings import load_settings
 from workbench.tables import ALL_SCENARIOS, persona_rows, scenario_choice
+from workbench.transcript_view import inert_markdown
 
 st.title("Personas")
 settings = load_settings()
@@ -36,11 +37,11 @@ filter_cols = st.columns(max(len(axis_ids), 1))
 for col, axis_id in zip(filter_cols, axis_ids):
     axis = axes[axis_id]
     levels[axis_id] = col.multiselect(
-        axis.label,
+        inert_markdown(axis.label),  # a shared library's text: inert wherever Markdown renders
         axis.level_ids,
         format_func=lambda lid, a=axis: f"{lid} · {a.level(lid).label}",
         key=f"personas_level_{axis_id}",
-        help=axis.description,
+        help=inert_markdown(axis.description),
     )
 profile_choice = st.multiselect("Profile", sorted(profiles), key="personas_profiles")
 
@@ -65,7 +66,7 @@ persona_id = rows[selected[0]]["persona"] if selected else rows[0]["persona"]
 if not selected:
     st.caption("Select a row to show its prompts; showing the first.")
 
-st.subheader(persona_id)
+st.subheader(inert_markdown(persona_id))
 try:
     resolved = library.resolve(persona_id)
     prompts = library.render(resolved)

@@ -14,6 +14,7 @@ from workbench.library import Library, LibraryError
 from workbench.settings import load_settings
 from workbench.store import Store, StoreError
 from workbench.tables import ALL_SCENARIOS, scenario_choice
+from workbench.transcript_view import inert_markdown
 
 if TYPE_CHECKING:
     from workbench.simulate import RunConfig
@@ -25,7 +26,7 @@ settings = load_settings()
 library = Library(settings.personas_dir)
 statuses = probe(tuple(settings.ollama_hosts), allow_remote=settings.allow_remote)
 if banner := ollama_banner(statuses):
-    st.warning(banner, icon=":material/power_off:")
+    st.warning(inert_markdown(banner), icon=":material/power_off:")
     if st.button("Check again", key="runs_recheck"):
         probe.clear()
         st.rerun()
@@ -40,7 +41,7 @@ except (LibraryError, StoreError) as exc:
     st.code(str(exc), language=None, wrap_lines=True)
     st.stop()
 if flash := st.session_state.pop("runs_flash", None):
-    st.success(flash, icon=":material/rocket_launch:")
+    st.success(inert_markdown(flash), icon=":material/rocket_launch:")
 
 
 def start(config: RunConfig, name: str | None, what: str) -> None:
@@ -50,11 +51,11 @@ def start(config: RunConfig, name: str | None, what: str) -> None:
         with st.spinner("Checking the models and planning the run…"):
             launched = launch.plan_and_launch(settings.store_path, library, config, name=name)
     except (PlanError, LibraryError, BackendError, StoreError) as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(inert_markdown(str(exc)), icon=":material/error:")
         return
     st.session_state.setdefault("runs_watched", []).append(launched.run_id)
     st.session_state["runs_flash"] = (f"{what} {launched.run_id} started in the background "
-                                      f"(log: `{launched.log_path}`). It goes on if you close "
+                                      f"(log: {launched.log_path}). It goes on if you close "
                                       "this tab.")
     st.rerun()
 
@@ -66,7 +67,7 @@ if not runs:
         try:
             demo = demo_config(personas, statuses, allow_remote=settings.allow_remote)
         except DemoUnavailable as exc:
-            st.error(str(exc))
+            st.error(inert_markdown(str(exc)))
         else:
             start(demo.config, demo.name, f"Demo run with {demo.model_reason} —")
 
@@ -75,8 +76,9 @@ choice = st.selectbox("Scenario", [ALL_SCENARIOS, *scenarios], key="runs_scenari
 scenario, axis_ids = scenario_choice(scenarios, choice)
 levels: dict[str, list[str]] = {}
 for col, axis_id in zip(st.columns(max(len(axis_ids), 1)), axis_ids):
-    levels[axis_id] = col.multiselect(axes[axis_id].label, axes[axis_id].level_ids,
-                                      key=f"runs_level_{axis_id}", help=axes[axis_id].description)
+    levels[axis_id] = col.multiselect(inert_markdown(axes[axis_id].label), axes[axis_id].level_ids,
+                                      key=f"runs_level_{axis_id}",
+                                      help=inert_markdown(axes[axis_id].description))
 matches = [p.id for p in library.filter_personas(levels, scenario=scenario)]
 picked = st.multiselect(f"Personas ({len(matches)} match the filters)", matches,
                         key="runs_personas", placeholder=f"All {len(matches)} matching personas")
@@ -107,7 +109,8 @@ temperature = cols[3].number_input("Temperature", 0.0, 2.0, 0.7, 0.1, key="runs_
 seed = cols[4].number_input("Seed", 0, None, 0, key="runs_seed", help="Sample i uses seed + i.")
 name = cols[5].text_input("Name", key="runs_name", placeholder="automatic")
 st.caption(f"{len(persona_ids)} personas × {samples} samples = "
-           f"{len(persona_ids) * samples} conversations on `{', '.join(settings.ollama_hosts)}`.")
+           f"{len(persona_ids) * samples} conversations on "
+           f"{inert_markdown(', '.join(settings.ollama_hosts))}.")
 if st.button("Launch", key="runs_launch", type="primary",
              disabled=not (persona_ids and patient and clinician)) and patient and clinician:
     from workbench.simulate import RunConfig
@@ -130,10 +133,10 @@ def live_runs() -> None:
     if active:
         st.subheader("Active runs")
     for v in active:
-        st.progress(v.fraction, text=v.label)
+        st.progress(v.fraction, text=inert_markdown(v.label))
         if v.stalled:
-            st.warning(f"The process of run {v.id} stopped before the run finished; its log "
-                       "ends with:")
+            st.warning(inert_markdown(f"The process of run {v.id} stopped before the run "
+                                      "finished; its log ends with:"))
             st.code(launch.read_log_tail(settings.store_path, v.id) or "", language=None)
             if st.button("Resume", key=f"runs_resume_{v.id}"):
                 launch.launch_run(settings.store_path, v.id, resume=True,
@@ -143,12 +146,12 @@ def live_runs() -> None:
                 store.request_cancel(v.id)
     watched = st.session_state.get("runs_watched", [])
     for v in (v for v in current if v.id in watched and not v.active):
-        st.info(f"Run finished — {v.status}: {v.label}", icon=":material/flag:")
+        st.info(inert_markdown(f"Run finished — {v.status}: {v.label}"), icon=":material/flag:")
     if current:
         st.subheader("Runs")
         st.dataframe(launch.run_rows(current), hide_index=True, key="runs_table")
     for v in [v for v in current if v.status == "failed"][:3]:
-        with st.expander(f"Why run {v.id} failed"):
+        with st.expander(inert_markdown(f"Why run {v.id} failed")):
             st.code(launch.read_log_tail(settings.store_path, v.id) or
                     f"No log: see `workbench runs show {v.id}`.", language=None, wrap_lines=True)
 

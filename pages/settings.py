@@ -26,6 +26,7 @@ from workbench.settings import (
 )
 from workbench.settings_form import store_rows
 from workbench.store import Store, StoreError
+from workbench.transcript_view import inert_markdown
 
 probe = st.cache_data(ttl=15, show_spinner="Asking the model hosts…")(probe_hosts)
 
@@ -39,7 +40,8 @@ path = settings_path()
 st.caption(f"Settings file: `{path}`" + ("" if path.exists() else " (not written yet: defaults)"))
 if overrides := env_overrides():
     st.info("Environment variables override the settings file while they are set: "
-            + "; ".join(f"`{o.variable}={o.value}` (overrides {o.setting})" for o in overrides)
+            + "; ".join(f"{inert_markdown(f'{o.variable}={o.value}')} (overrides {o.setting})"
+                        for o in overrides)
             + ". The fields below show and save the file's values.", icon=":material/info:")
 
 st.subheader("Model hosts")
@@ -63,11 +65,12 @@ except BackendError as exc:
 def show_hosts(statuses: list[HostStatus]) -> None:
     """Each host: reachable with its models, or unreachable with what to do."""
     for status in statuses:
+        host = inert_markdown(status.host)
         if not status.reachable:
-            st.markdown(f":red[:material/cancel: **{status.host}** — unreachable]")
-            st.caption(status.message or OLLAMA_HOWTO)
+            st.markdown(f":red[:material/cancel: **{host}** — unreachable]")
+            st.caption(inert_markdown(status.message or OLLAMA_HOWTO))  # may quote the server
             continue
-        st.markdown(f":green[:material/check_circle: **{status.host}** — reachable, "
+        st.markdown(f":green[:material/check_circle: **{host}** — reachable, "
                     f"{len(status.models)} model(s)]")
         if status.models:
             st.dataframe(model_rows(status), hide_index=True)

@@ -45,9 +45,11 @@ with Store(settings.store_path) as store:
         for col, axis_id in zip(st.columns(len(scenario.axes)), scenario.axes):
             axis = axes[axis_id]
             levels[axis_id] = col.selectbox(
-                axis.label, axis.level_ids, key=f"trainer_level_{persona_id}_{axis_id}",
+                view.inert_markdown(axis.label), axis.level_ids,
+                key=f"trainer_level_{persona_id}_{axis_id}",
                 index=axis.level_ids.index(personas[persona_id].levels[axis_id]),
-                format_func=lambda lid, a=axis: a.level(lid).label, help=axis.description)
+                format_func=lambda lid, a=axis: a.level(lid).label,
+                help=view.inert_markdown(axis.description))
         model = st.text_input("Patient model", key="trainer_model",
                               value=settings.default_patient_model or f"ollama/{SMALL_MODEL}")
         if st.button("Start session", type="primary", key="trainer_start"):
@@ -97,12 +99,12 @@ with Store(settings.store_path) as store:
                 st.write_stream(view.inert_stream(trainer.reply_stream(
                     store, transcript.id, message or None, hosts=hosts, allow_remote=remote)))
             except BackendError as exc:
-                st.error(f"{exc.message} Your messages so far are stored; once this is fixed, "
-                         "ask for the patient's reply again.")
+                st.error(f"{view.inert_markdown(exc.message)} Your messages so far are "
+                         "stored; once this is fixed, ask for the patient's reply again.")
                 st.stop()
         st.rerun()
     if state.ended_by:
-        st.info(f"The session ended ({state.ended_by}).")
+        st.info(view.inert_markdown(f"The session ended ({state.ended_by})."))
 
     cbt = isinstance(profile, CBTProfile)
     done, new = st.columns(2)

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import streamlit as st
 
+from workbench.domain.identifiers import is_valid_id
 from workbench.settings import load_settings
 from workbench.store import Store, UnknownConversation
 from workbench.tables import axis_ids_of_facets, conversation_rows
@@ -50,8 +51,8 @@ with Store(settings.store_path) as store:
         cols = st.columns(4)
         keys = [key for key, values in facets.items() if values]
         chosen = {
-            key: cols[i % 4].multiselect(facet_label(key), facets[key], key=f"transcripts_f_{key}",
-                                         on_change=back_to_first_page)
+            key: cols[i % 4].multiselect(inert_markdown(facet_label(key)), facets[key],
+                                         key=f"transcripts_f_{key}", on_change=back_to_first_page)
             for i, key in enumerate(keys)
         }
         low, high = st.columns(2)
@@ -91,7 +92,9 @@ with Store(settings.store_path) as store:
     st.number_input("Page", min_value=1, max_value=pages, step=1, key="transcripts_page")
 
     wanted = st.query_params.get("conversation")
-    if wanted and "transcripts_open" not in st.session_state:
+    if wanted and not is_valid_id(wanted):  # a link is outside input: refuse it, say so
+        st.warning(f"The link names {inert_markdown(wanted)}, which is not a conversation id.")
+    elif wanted and "transcripts_open" not in st.session_state:
         st.session_state["transcripts_open"] = wanted
     current = st.session_state.get("transcripts_open")
     options = list(dict.fromkeys([*(h.conversation_id for h in hits), *ids,
@@ -120,10 +123,11 @@ with chat:
             st.caption(bubble.caption)
 with side:
     st.dataframe(conversation_facts(transcript, persona), hide_index=True)
-    st.markdown(f"[Compare with another conversation](compare?a={quote(transcript.id)})")
+    st.markdown(f"[Compare with another conversation](compare?a={quote(transcript.id, safe='')})")
     for side_name in ("patient", "clinician"):
         prompt = getattr(transcript, f"{side_name}_prompt")
         template = getattr(transcript, f"{side_name}_template_hash")
         if prompt:
-            with st.expander(f"{side_name.capitalize()} system prompt · template {template}"):
+            with st.expander(f"{side_name.capitalize()} system prompt · template "
+                             f"{inert_markdown(template or '')}"):
                 st.code(prompt, language=None, wrap_lines=True)

@@ -4,9 +4,21 @@ Only builds the navigation; each page is a short script under the top-level ``pa
 that reads widgets, calls the library and renders.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="Persona Workbench", page_icon=":material/psychology:", layout="wide")
+from workbench.serving import exposure, network_opt_in
+
+# A local image: a Material Symbols page icon makes the browser fetch it from Google's servers.
+st.set_page_config(page_title="Persona Workbench", layout="wide",
+                   page_icon=str(Path(__file__).parent / "assets" / "page_icon.png"))
+served = exposure(st.get_option("server.address"), network_opt_in())
+if served.refused:
+    st.error(served.message, icon=":material/lock:")
+    st.stop()
+if served.message:  # on every page: the app is reachable from other machines, on purpose
+    st.warning(served.message, icon=":material/public:")
 
 navigation = st.navigation(
     {

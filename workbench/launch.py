@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
+from workbench.domain.identifiers import InvalidIdError, check_id, is_valid_id
 from workbench.settings import ENV_OLLAMA_HOST, ENV_STORE, PROJECT_ROOT
 
 if TYPE_CHECKING:
@@ -126,9 +127,26 @@ def runs_dir(store_path: Path) -> Path:
     return store_path.with_name(store_path.name + ".runs")
 
 
+def run_file(store_path: Path, run_id: str, suffix: str) -> Path:
+    """``<store>.runs/<run-id><suffix>``: a run's log or pid file.
+
+    Run ids come from the store, where an import may have put anything: the id must follow the
+    id rule, and the resolved path must lie in the runs folder.
+
+    Raises:
+        InvalidIdError: The id is not a valid id, or its file would lie elsewhere.
+    """
+    check_id(run_id, "run id")
+    folder = runs_dir(store_path)
+    path = (folder / f"{run_id}{suffix}").resolve()
+    if path.parent != folder.resolve():
+        raise InvalidIdError(f"run id {run_id!r} names a file outside {folder}")
+    return path
+
+
 def log_path(store_path: Path, run_id: str) -> Path:
-    """The run process's output (stdout and stderr)."""
-    return runs_dir(store_path) / f"{run_id}.log"
+    """The run process's output (stdout and stderr); raises ``InvalidIdError`` (``run_file``)."""
+    return run_file(store_path, run_id, ".log")
 
 
 def launch_run(store_path: Path, run_id: str, *, hosts: Sequence[str] = (),
@@ -166,17 +184,16 @@ def launch_run(store_path: Path, run_id: str, *, hosts: Sequence[str] = (),
             command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
             cwd=PROJECT_ROOT, start_new_session=True, close_fds=True,
         )
-    (folder / f"{run_id}.pid").write_text(f"{process.pid}\n")
+    run_file(store_path, run_id, ".pid").write_text(f"{process.pid}\n")
     threading.Thread(target=process.wait, name=f"reap-{run_id}", daemon=True).start()
     return LaunchedRun(run_id, process.pid, log)
 
 
 def process_state(store_path: Path, run_id: str) -> ProcessState:
-    """Whether the process the app started for a run still lives."""
-    pid_file = runs_dir(store_path) / f"{run_id}.pid"
+    """Whether the process the app started for a run still lives ("unknown" for an invalid id)."""
     try:
-        pid = int(pid_file.read_text().strip())
-    except (FileNotFoundError, ValueError):
+        pid = int(run_file(store_path, run_id, ".pid").read_text().strip())
+    except (FileNotFoundError, ValueError):  # InvalidIdError is a ValueError
         return "unknown"
     proc = Path(f"/proc/{pid}")
     if proc.exists():  # Linux: also rule out a zombie and a recycled pid
@@ -196,7 +213,10 @@ def process_state(store_path: Path, run_id: str) -> ProcessState:
 
 
 def read_log_tail(store_path: Path, run_id: str, lines: int = 15) -> str | None:
-    """The last lines of a run's log, or None when the app did not start it."""
+    """The last lines of a run's log, or None when the app did not start it (or the id is not
+    a valid one)."""
+    if not is_valid_id(run_id):
+        return None
     path = log_path(store_path, run_id)
     if not path.exists():
         return None

@@ -119,6 +119,11 @@ def check_rubric_text(text: str, path: Path) -> tuple[Rubric | None, list[Issue]
         document = parse_yaml(text)
     except yaml.YAMLError as exc:
         return None, [Issue(path, "", yaml_error_message(exc), yaml_error_line(exc))]
+    return check_rubric_document(document, path)
+
+
+def check_rubric_document(document: Document, path: Path) -> tuple[Rubric | None, list[Issue]]:
+    """Check a parsed rubric file named ``path`` (the library's validator calls this too)."""
     data = document.data
     if data is None:
         return None, [Issue(path, "", "the file is empty")]

@@ -30,6 +30,9 @@ ENV_ALLOW_REMOTE = "WORKBENCH_ALLOW_REMOTE"
 """Set to 1 to allow model hosts that are not on this machine."""
 ENV_ANNOTATOR = "WORKBENCH_ANNOTATOR"
 """The annotator's name."""
+ENV_SERVE_NETWORK = "WORKBENCH_SERVE_NETWORK"
+"""Set to 1, with ``streamlit run ... --server.address 0.0.0.0``, to serve the app to other
+machines on purpose (every page then says so); without it the app listens on 127.0.0.1 only."""
 
 
 class Settings(BaseModel):

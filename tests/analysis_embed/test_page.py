@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.analysis_embed.conftest import CountingEncoder, fill_store
+from tests.app.conftest import shown
 from tests.support import OllamaTestServer
 from workbench.analysis import corpus, embeddings
 from workbench.store import Store
@@ -86,8 +87,8 @@ def test_missing_embeddings_offer_the_command_and_load_no_model(
     monkeypatch.setattr(embeddings, "load_encoder", refuse)
     at = open_page(monkeypatch, store_path)
     (warning,) = at.warning
-    assert "100% of the 12 texts" in warning.value
-    assert f"workbench embed --run {run_id}" in warning.value
+    assert "100% of the 12 texts" in shown(warning.value)
+    assert f"workbench embed --run {run_id}" in shown(warning.value)
     assert at.button(key="clusters_embed")
 
 
@@ -145,7 +146,7 @@ def test_the_configured_model_names_the_clusters_as_inert_text(monkeypatch, fill
         with_model(monkeypatch, path, srv.url)
         at = open_page(monkeypatch, path)
         button = at.button(key="clusters_name")
-        assert button.label == "Name clusters with ollama/llama3.2:1b"
+        assert shown(button.label) == "Name clusters with ollama/llama3.2:1b"
         button.click().run()
         assert not at.exception, at.exception
         assert srv.stats().chat_requests >= 2
@@ -165,5 +166,5 @@ def test_naming_without_a_server_says_how_to_start_one(monkeypatch, filled) -> N
     at.button(key="clusters_name").click().run()
     assert not at.exception, at.exception
     (error,) = at.error
-    assert f"Cannot connect to the model server at {url}" in error.value
+    assert f"Cannot connect to the model server at {url}" in shown(error.value)
     assert "ollama serve" in error.value

@@ -17,6 +17,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import shown
 from tests.support import OllamaTestServer
 from workbench.launch import log_path, runs_dir
 from workbench.store import Store
@@ -117,11 +118,11 @@ def test_launch_plans_the_run_and_a_detached_process_completes_it(
         (run,) = store.list_runs()
         assert run.name == "pilot" and run.clinician == "scripted/ed_intake"
         assert store.run_progress(run.id).total_conversations == 6
-    assert run.id in at.success[0].value
+    assert run.id in shown(at.success[0].value)
     pid = int((runs_dir(store_path) / f"{run.id}.pid").read_text())
     assert os.getsid(pid) == pid != os.getsid(0)  # its own session: survives the app
     at.run()
-    assert at.get("progress") and run.id in at.get("progress")[0].proto.text
+    assert at.get("progress") and run.id in shown(at.get("progress")[0].proto.text)
 
     assert wait_for_run(store_path) == "done"
     at.run()
@@ -173,7 +174,7 @@ def test_an_unreachable_host_shows_the_howto_banner(
     (banner,) = at.warning
     for words in ("No model server is reachable", "ollama serve", "https://ollama.com",
                   "ollama pull llama3.2:1b"):
-        assert words in banner.value
+        assert words in shown(banner.value)
     assert at.button(key="runs_demo").disabled
     assert at.selectbox(key="runs_patient").options == []  # typed specs still possible
 
@@ -186,7 +187,7 @@ def test_an_empty_store_offers_the_demo_which_runs_detached(
     assert "Run the demo" in at.info[0].value
     at.button(key="runs_demo").click().run()
     assert not at.exception and not at.error
-    assert "qwen2.5:0.5b" in at.success[0].value
+    assert "qwen2.5:0.5b" in shown(at.success[0].value)
     assert wait_for_run(store_path) == "done"
     with Store(store_path) as store:
         (run,) = store.list_runs()
@@ -213,7 +214,7 @@ def test_mistakes_get_a_clear_message_and_leave_the_store_empty(
     at.selectbox(key="runs_clinician").select(clinician)
     at.button(key="runs_launch").click().run()
     assert not at.exception
-    assert message in at.error[0].value
+    assert message in shown(at.error[0].value)
     with Store(store_path) as store:
         assert store.list_runs() == []
     assert not runs_dir(store_path).exists()
@@ -237,7 +238,7 @@ def test_a_run_whose_process_died_can_be_resumed(
         assert time.monotonic() < deadline, "no Resume button after the process died"
         time.sleep(0.2)
         at.run()
-    assert "stopped before the run finished" in at.warning[0].value
+    assert "stopped before the run finished" in shown(at.warning[0].value)
     at.button(key=f"runs_resume_{run.id}").click().run()
     assert wait_for_run(store_path) == "done"
 

@@ -12,6 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import shown
 from tests.support import OllamaTestServer
 from workbench.store import Store
 
@@ -49,7 +50,7 @@ def page() -> AppTest:
 
 
 def texts(at: AppTest) -> str:
-    return "\n".join(e.value for e in [*at.markdown, *at.caption])
+    return "\n".join(shown(e.value) for e in [*at.markdown, *at.caption])
 
 
 def test_each_host_shows_whether_it_answers_and_its_models(
@@ -122,8 +123,8 @@ def test_environment_overrides_are_named_and_not_saved(
     monkeypatch.setenv("OLLAMA_HOST", server.url)
     at = page()
     (notice,) = at.info
-    assert f"`OLLAMA_HOST={server.url}` (overrides ollama_hosts)" in notice.value
-    assert "`WORKBENCH_STORE=" in notice.value
+    assert f"OLLAMA_HOST={server.url} (overrides ollama_hosts)" in shown(notice.value)
+    assert "WORKBENCH_STORE=" in shown(notice.value)
     assert f"**{server.url}** — reachable" in texts(at)  # the hosts in effect are probed too
     at.button(key="settings_save").click().run()
     assert json.loads(settings_file.read_text())["ollama_hosts"] == ["http://127.0.0.1:11434"]

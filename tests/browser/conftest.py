@@ -29,8 +29,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "browser"
-STATUS_WIDGET = '[data-testid="stStatusWidget"]'
-"""Streamlit's "Running…/Stop" widget: present only while a script (or fragment) runs."""
+STATUS_WIDGET = ('[data-testid="stStatusWidget"], '
+                 + ", ".join(f'[data-testid="stApp"][data-test-script-state="{state}"]'
+                             for state in ("initial", "running", "rerunRequested")))
+"""Present only while a script (or fragment) runs: Streamlit's "Running…/Stop" widget, which
+the app's minimal toolbar (``.streamlit/config.toml``) hides, or the app root's script state."""
 
 
 def free_port() -> int:

@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from pydantic import BaseModel, ConfigDict
 
 from workbench.backends import Backend, BackendError, ChatOptions, get_backend
 from workbench.domain.axes import Axis
+from workbench.domain.prompts import sandboxed_environment
 from workbench.domain.rubric import LabelItem, RatingItem, Rubric
 from workbench.domain.transcript import Transcript
 from workbench.rubrics import load_rubric
@@ -73,7 +73,7 @@ def judge_prompt(
         item.id: item.scale[0] if isinstance(item, RatingItem) else item.choice_ids[0]
         for item in items
     }
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env = sandboxed_environment(keep_trailing_newline=True)  # a shared library's template
     return env.from_string(template).render(
         rubric_label=rubric.label,
         rubric_description=rubric.description,

@@ -98,14 +98,17 @@ class ModelNotFound(BackendError):
 class NonLoopbackRefused(BackendError):
     """The host is not on this machine and remote hosts were not allowed."""
 
-    def __init__(self, host: str, *, model: str | None = None):
+    def __init__(self, host: str, *, model: str | None = None, via: str | None = None):
+        sent = (f"The server at {via} redirected a request to {host}; refusing to follow"
+                if via else f"Refusing to send conversations to {host}")
         super().__init__(
-            f"Refusing to send conversations to {host}: it is not on this machine, and clinical "
+            f"{sent}: it is not on this machine, and clinical "
             "material stays on this machine unless you opt in. If that server is yours and "
             "trusted, allow remote hosts with the environment variable WORKBENCH_ALLOW_REMOTE=1, "
             "the `--allow-remote` command-line flag, or the switch on the Settings page.",
             host=host, model=model,
         )
+        self.via = via
 
 
 class UnknownBackendSpec(BackendError, ValueError):

@@ -26,6 +26,7 @@ from .base import (
     each_within,
 )
 from .errors import BackendError, BackendUnreachable, ModelNotFound, TransientBackendError
+from .guard import guarded_transport
 from .hosts import ensure_local, normalize_host, ollama_hosts_from_env
 
 # Enough kept-alive connections for a run's concurrency, so calls reuse connections instead of
@@ -59,7 +60,10 @@ class OllamaBackend(Backend):
         self.model = model
         self._host = normalize_host(host) if host else ollama_hosts_from_env()[0]
         ensure_local(self._host, allow_remote=allow_remote, model=model)
-        self._client = LoopBoundClient(lambda: ollama.AsyncClient(self._host, limits=_LIMITS))
+        # Every request (redirects included) passes the loopback guard before it connects.
+        self._client = LoopBoundClient(lambda: ollama.AsyncClient(self._host, transport=(
+            guarded_transport(httpx, allow_remote=allow_remote, origin=self._host, model=model,
+                              limits=_LIMITS))))
 
     @property
     def host(self) -> str:

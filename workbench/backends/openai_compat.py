@@ -13,7 +13,10 @@ import json
 import os
 import time
 from collections.abc import AsyncIterator, Iterator
+from types import ModuleType
 from typing import Any
+
+import importlib
 
 import openai
 
@@ -27,7 +30,14 @@ from .base import (
     each_within,
 )
 from .errors import BackendError, BackendUnreachable, ModelNotFound, TransientBackendError
+from .guard import guarded_transport
 from .hosts import ensure_local
+
+
+def _sdk_httpx() -> ModuleType:
+    """The httpx flavour the SDK's client is built on (openai 1.x: httpx, 3.x: httpx2)."""
+    client_base = openai.DefaultAsyncHttpxClient.__mro__[1]
+    return importlib.import_module(client_base.__module__.partition(".")[0])
 
 
 def _caused_by_connect_error(exc: BaseException) -> bool:
@@ -59,8 +69,11 @@ class OpenAICompatBackend(Backend):
         self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
         # No SDK retries: the run engine retries transient errors itself, and hidden retries
         # would multiply latency and mask faults.
+        # Every request (redirects included) passes the loopback guard before it connects.
         self._client = LoopBoundClient(lambda: openai.AsyncOpenAI(
-            base_url=self.base_url, api_key=self._api_key, max_retries=0))
+            base_url=self.base_url, api_key=self._api_key, max_retries=0,
+            http_client=openai.DefaultAsyncHttpxClient(transport=guarded_transport(
+                _sdk_httpx(), allow_remote=allow_remote, origin=self.base_url, model=model))))
 
     @property
     def name(self) -> str:

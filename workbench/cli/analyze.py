@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from workbench.cli.errors import fail, user_errors
+from workbench.cli.errors import fail, user_errors, valid_ids
 
 app = typer.Typer(
     help="Analyses of a run's transcripts (clusters and their keywords, recoverability of the "
@@ -36,7 +36,8 @@ StoreOption = Annotated[
 ]
 RunOption = Annotated[
     list[str],
-    typer.Option("--run", "-r", help="Run id (repeat for several runs).", metavar="RUN_ID"),
+    typer.Option("--run", "-r", help="Run id (repeat for several runs).", metavar="RUN_ID",
+                 callback=valid_ids),
 ]
 UnitOption = Annotated[
     str,

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from workbench.cli.errors import user_errors
+from workbench.cli.errors import user_errors, valid_ids
 
 import_app = typer.Typer(
     help="Import exported transcripts, or real conversations as a reference corpus.",
@@ -71,22 +71,28 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="File to write.", dir_okay=False)],
     run: Annotated[list[str] | None, typer.Option(
         "--run", help="Only this run (repeat for several; default: every conversation).",
-        metavar="RUN_ID")] = None,
+        metavar="RUN_ID", callback=valid_ids)] = None,
     source: Annotated[list[str] | None, typer.Option(
         "--source", help="Only this source: simulated or reference:<corpus> (repeatable).")] = None,
+    neutralise: Annotated[bool, typer.Option(
+        "--neutralise/--no-neutralise", help="CSV: prefix ' to text cells starting with = + - @ "
+        "tab or CR, so a spreadsheet shows them instead of running them as formulas (the CSV "
+        "import takes the quote off again).")] = True,
     store: StoreOption = None,
 ) -> None:
     """Export transcripts with their annotations, persona and metadata.
 
     JSONL holds one conversation per line in the OpenAI chat shape from the patient's point of
     view (system = patient prompt, user = clinician, assistant = patient; each message also says
-    its speaker). CSV and Parquet hold one row per turn.
+    its speaker). CSV and Parquet hold one row per turn. CSV cells that a spreadsheet would run
+    as formulas get a leading ' unless --no-neutralise.
     """
     from workbench.io import export_transcripts
     from workbench.store import Store
 
     with _reported_errors(), Store(_store_path(store)) as db:
-        count = export_transcripts(db, out, fmt.value, runs=run or [], sources=source or [])
+        count = export_transcripts(db, out, fmt.value, runs=run or [], sources=source or [],
+                                   neutralise=neutralise)
     typer.echo(f"Exported {count} conversations to {out} ({fmt.value}).")
 
 

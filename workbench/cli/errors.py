@@ -41,3 +41,19 @@ def user_errors(exit_codes: Mapping[ExceptionTypes, int]) -> Iterator[None]:
 
 def _as_tuple(types: ExceptionTypes) -> tuple[type[Exception], ...]:
     return types if isinstance(types, tuple) else (types,)
+
+
+def valid_ids(value: str | list[str] | None) -> str | list[str] | None:
+    """A typer callback for id arguments and options: a bad id is a bad invocation (status 2),
+    refused before it reaches the store or names a file.
+
+    Raises:
+        typer.BadParameter: naming the id and the rule.
+    """
+    from workbench.domain.identifiers import id_problem
+
+    for one in [value] if isinstance(value, str) else value or []:
+        problem = id_problem(one)
+        if problem is not None:
+            raise typer.BadParameter(f"{one[:60]!r} is not a valid id: {problem}")
+    return value

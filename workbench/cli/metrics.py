@@ -15,6 +15,8 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from workbench.cli.errors import valid_ids
+
 app = typer.Typer(
     help="Diversity of runs' patient turns and their realism against a reference corpus.",
     no_args_is_help=True,
@@ -179,7 +181,8 @@ def realism(
 @app.command("questionnaire", no_args_is_help=True)
 def questionnaire(
     conversation: Annotated[str, typer.Option(
-        "--conversation", "-c", help="A simulated conversation's id.", metavar="ID")],
+        "--conversation", "-c", help="A simulated conversation's id.", metavar="ID",
+        callback=valid_ids)],
     instrument: Annotated[str, typer.Option(
         "--instrument", help="phq9, gad7 or mini_ipip.")] = "phq9",
     model: Annotated[str | None, typer.Option(

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from workbench.cli.errors import fail, user_errors
+from workbench.cli.errors import fail, user_errors, valid_ids
 
 if TYPE_CHECKING:
     from workbench.simulate import ExecutionProgress, RunSummary
@@ -64,7 +64,7 @@ def _reported_errors() -> Iterator[None]:
 def run(
     run_id: Annotated[str | None, typer.Argument(
         help="Execute this already planned run (the Runs page starts runs this way).",
-        show_default=False)] = None,
+        show_default=False, callback=valid_ids)] = None,
     personas: Annotated[list[str] | None, typer.Option(
         "--personas", "-p", help="Persona ids or globs such as 'ed_*' (repeat, or comma-separate).",
         metavar="ID_OR_GLOB")] = None,
@@ -96,7 +96,8 @@ def run(
         "leaves it).")] = False,
     resume: Annotated[str | None, typer.Option(
         "--resume", help="Continue this run's unfinished (pending, running, cancelled) "
-        "conversations from their last stored turn.", metavar="RUN_ID")] = None,
+        "conversations from their last stored turn.", metavar="RUN_ID",
+        callback=valid_ids)] = None,
     retry_failed: Annotated[bool, typer.Option(
         "--retry-failed", help="With --resume or RUN_ID: also continue failed conversations.")
     ] = False,
@@ -139,7 +140,7 @@ def run(
             host = None  # planned into the run
         summary = _execute(store_path, run_id or resume or "", resume=bool(resume),
                            retry_failed=retry_failed, hosts=host,
-                           allow_remote=True if allow_remote else None, progress=progress)
+                           allow_remote=remote, progress=progress)
     _print_summary(summary, store_path)
     if summary.status != "done":
         raise typer.Exit(1)
@@ -185,7 +186,7 @@ def _plan(store_path: Path, patterns: list[str], *, scenario: str | None, levels
 
 
 def _execute(store_path: Path, run_id: str, *, resume: bool, retry_failed: bool,
-             hosts: list[str] | None, allow_remote: bool | None, progress: bool) -> RunSummary:
+             hosts: list[str] | None, allow_remote: bool, progress: bool) -> RunSummary:
     from workbench.simulate import execute_run
 
     bar = _ProgressBar(run_id) if progress else None
@@ -268,7 +269,7 @@ def list_runs(store: StoreOption = None) -> None:
 
 
 @app.command("show")
-def show_run(run_id: Annotated[str, typer.Argument(help="The run.")],
+def show_run(run_id: Annotated[str, typer.Argument(help="The run.", callback=valid_ids)],
              store: StoreOption = None) -> None:
     """Show a run: its make-up, progress and the reasons of failed conversations."""
     from workbench.settings import load_settings
@@ -298,7 +299,7 @@ def show_run(run_id: Annotated[str, typer.Argument(help="The run.")],
 
 
 @app.command("cancel")
-def cancel_run(run_id: Annotated[str, typer.Argument(help="The run.")],
+def cancel_run(run_id: Annotated[str, typer.Argument(help="The run.", callback=valid_ids)],
                store: StoreOption = None) -> None:
     """Ask a run to stop: its process marks unfinished conversations cancelled within a second."""
     from workbench.settings import load_settings

@@ -1,5 +1,10 @@
 """Prompt rendering: Jinja2 with StrictUndefined, so an unfilled slot is an error, never text.
 
+Templates come from shared persona libraries, so they are untrusted: every template of the
+workbench (persona, clinician, judge) renders in ``sandboxed_environment``, Jinja2's immutable
+sandbox, where reaching outside the context (``cycler.__init__.__globals__``, ``__class__``,
+mutating a list) raises ``jinja2.sandbox.SecurityError`` instead of running Python.
+
 PATIENT-Ψ's public code let the word "undefined" reach the model when a template read a field the
 data lacked. Here every name a template reads must exist; otherwise rendering fails with a message
 naming the persona file, the template, its line and the missing field.
@@ -14,6 +19,13 @@ from collections.abc import Callable
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
+from jinja2.sandbox import (
+    UNSAFE_FUNCTION_ATTRIBUTES,
+    UNSAFE_METHOD_ATTRIBUTES,
+    ImmutableSandboxedEnvironment,
+    SecurityError,
+)
 from pydantic import BaseModel, ConfigDict
 
 from workbench.domain.axes import Axis, Level, effective_sentence_cap
@@ -24,6 +36,71 @@ from workbench.domain.scenario import Scenario
 
 class PromptError(ValueError):
     """A persona cannot be rendered: names the file, template, line and field."""
+
+
+class TemplateSecurityError(PromptError):
+    """A template reached outside its context (the sandbox refused it).
+
+    Attributes:
+        template: The template's name.
+        line: The line in the template, when known.
+        detail: What the sandbox refused.
+    """
+
+    def __init__(self, source: str, template: str, line: int | None, detail: str):
+        where = f"{template}:{line}" if line else template
+        self.template, self.line = template, line
+        self.detail = (f"the template reaches outside its context ({detail}); a template may "
+                       "only read the fields it is given (persona, scenario, profile, axes...)")
+        super().__init__(f"{source}: {where}: {self.detail}")
+
+
+def unsafe_expressions(source: str) -> list[tuple[int, str]]:
+    """Where a template reaches outside its context, found without rendering it: ``(line,
+    attribute)`` for each private or internal attribute it reads (``x.__class__``,
+    ``x["_y"]``, ``f.func_globals``). The sandbox refuses these when rendering; this finds them in
+    templates no persona renders too (the judge's, an unused one).
+
+    Raises:
+        jinja2.TemplateSyntaxError: The source does not parse.
+    """
+    found = []
+    for node in sandboxed_environment().parse(source).find_all((nodes.Getattr, nodes.Getitem)):
+        if isinstance(node, nodes.Getattr):
+            name = node.attr
+        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+            name = node.arg.value
+        else:
+            continue
+        if name.startswith("_") or name in _UNSAFE_NAMES:
+            found.append((node.lineno, name))
+    return found
+
+
+_UNSAFE_NAMES = UNSAFE_FUNCTION_ATTRIBUTES | UNSAFE_METHOD_ATTRIBUTES | {
+    "mro", "gi_frame", "gi_code", "cr_frame", "cr_code", "ag_code", "ag_frame", "tb_frame"}
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, refusing an unsafe access where it happens.
+
+    Jinja2's sandbox returns an undefined value for an unsafe attribute and raises only when that
+    value is used; chained through filters (``x|attr('__init__')|attr('__globals__')``) the
+    refusal then surfaces as a confusing "no attribute" error. Raising at once names the access.
+    """
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
+        raise SecurityError(f"access to attribute {attribute!r} of a "
+                            f"{type(obj).__name__!r} object is unsafe")
+
+
+def sandboxed_environment(**options: Any) -> jinja2.Environment:
+    """The one Jinja2 environment every template renders in: immutable sandbox, StrictUndefined.
+
+    Args:
+        options: Further ``jinja2.Environment`` options (loader, whitespace handling...).
+    """
+    return _Sandbox(undefined=jinja2.StrictUndefined, **options)
 
 
 class ResolvedPersona(BaseModel):
@@ -78,9 +155,8 @@ def _environment(templates: tuple[tuple[str, str], ...]) -> jinja2.Environment:
         # FunctionLoader with the name as filename, so tracebacks carry the template line.
         return (sources[name], name, lambda: True) if name in sources else None
 
-    return jinja2.Environment(
+    return sandboxed_environment(
         loader=jinja2.FunctionLoader(load),
-        undefined=jinja2.StrictUndefined,
         autoescape=False,  # prompts are plain text for a model, not HTML
         keep_trailing_newline=False,
         trim_blocks=True,
@@ -125,11 +201,17 @@ def _context(resolved: ResolvedPersona, overrides: dict[str, str] | None) -> dic
     }
 
 
-def _undefined_message(exc: jinja2.UndefinedError, template_name: str) -> str:
+def _line_in(exc: BaseException, template_name: str) -> int | None:
+    """The innermost line of ``template_name`` in an exception's traceback (Jinja maps frames)."""
     line = None
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename == template_name or frame.filename.endswith("/" + template_name):
             line = frame.lineno
+    return line
+
+
+def _undefined_message(exc: jinja2.UndefinedError, template_name: str) -> str:
+    line = _line_in(exc, template_name)
     where = f"{template_name}:{line}" if line else template_name
     return f"{where} uses a field that is not set: {exc.message}"
 
@@ -165,6 +247,9 @@ def render_prompts(
             )
         try:
             text = env.get_template(name).render(context)
+        except SecurityError as exc:  # before UndefinedError: the sandbox's refusals are both
+            raise TemplateSecurityError(resolved.source, name, _line_in(exc, name), str(exc)
+                                        ) from None
         except jinja2.UndefinedError as exc:
             raise PromptError(f"{resolved.source}: {_undefined_message(exc, name)}") from None
         except jinja2.TemplateSyntaxError as exc:

@@ -23,7 +23,7 @@ from workbench.io.records import (
     ExportedPrompts,
     dump_record,
 )
-from workbench.io.tables import records_to_frame
+from workbench.io.tables import neutralise_formulas, records_to_frame
 from workbench.store import (
     Annotation,
     ConversationFilter,
@@ -101,25 +101,34 @@ def export_records(
         )
 
 
-def write_export(records: Iterable[ExportedConversation], path: Path, fmt: Format) -> int:
+def write_export(records: Iterable[ExportedConversation], path: Path, fmt: Format, *,
+                 neutralise: bool = True) -> int:
     """Write records to ``path`` in ``fmt``; return how many conversations were written.
 
     The file is written beside ``path`` and moved into place at the end, so a failed export
     never leaves half a file. JSONL streams; CSV and Parquet are built as one table first.
+
+    Args:
+        records: The conversations.
+        path: Where to write.
+        fmt: ``jsonl``, ``csv`` or ``parquet``.
+        neutralise: For CSV, prefix ``'`` to text a spreadsheet would run as a formula
+            (``tables.neutralise_formulas``; the CSV import takes it off again).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
     path = Path(path)
     partial = path.with_name(f".{path.name}.partial")
     try:
-        count = _write(records, partial, fmt)
+        count = _write(records, partial, fmt, neutralise)
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
     return count
 
 
-def _write(records: Iterable[ExportedConversation], path: Path, fmt: Format) -> int:
+def _write(records: Iterable[ExportedConversation], path: Path, fmt: Format,
+           neutralise: bool) -> int:
     if fmt == "jsonl":
         count = 0
         with path.open("w", encoding="utf-8", newline="\n") as out:
@@ -130,7 +139,7 @@ def _write(records: Iterable[ExportedConversation], path: Path, fmt: Format) -> 
     listed = list(records)
     frame = records_to_frame(listed)
     if fmt == "csv":
-        frame.write_csv(path)
+        (neutralise_formulas(frame) if neutralise else frame).write_csv(path)
     else:
         frame.write_parquet(path)
     return len(listed)
@@ -142,15 +151,19 @@ def export_transcripts(
     fmt: Format,
     runs: Sequence[str] = (),
     sources: Sequence[str] = (),
+    *,
+    neutralise: bool = True,
 ) -> int:
     """Export the selected conversations of ``store`` to ``path``; return how many.
+
+    ``neutralise``: see ``write_export`` (CSV only).
 
     Raises:
         UnknownRun: a run id is not in the store (nothing is written then).
     """
     for run_id in runs:
         store.get_run(run_id)
-    return write_export(export_records(store, runs, sources), path, fmt)
+    return write_export(export_records(store, runs, sources), path, fmt, neutralise=neutralise)
 
 
 def _all_summaries(store: Store, filters: ConversationFilter) -> list[ConversationSummary]:

@@ -7,6 +7,13 @@ to the whole conversation (``patient_prompt``, ``clinician_prompt``, ``metadata`
 first row only and empty on the others. A conversation without turns has one row with empty turn
 columns. Nested values (levels, state, annotations, metadata, persona, run, corpus) are JSON text,
 so CSV and Parquet hold exactly the same table.
+
+A CSV export is opened in spreadsheets, where a cell starting with ``=``, ``+``, ``-``, ``@``, a
+tab or a carriage return is a formula: a model reply or an imported name could then compute, link
+or fetch. CSV exports therefore prefix such text cells with ``'`` (``neutralise_formulas``; OWASP's
+advice), and the CSV import takes the quote off again (``restore_formulas``), so a CSV round trip
+gives back the same rows and the same bytes. The rule also quotes cells that already start with
+quotes before such a character, so it is reversible for every text.
 """
 
 from __future__ import annotations
@@ -67,6 +74,26 @@ FIRST_ROW_ONLY = (
     "corpus",
 )
 """Columns filled on a conversation's first row only."""
+
+
+_FORMULA = r"^'*[=+\-@\t\r]"
+"""Text a spreadsheet would read as a formula once its leading quotes (added by us) are gone."""
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Prefix ``'`` to every text cell a spreadsheet would take for a formula."""
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(_FORMULA)).then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name)).alias(name)
+        for name, dtype in frame.schema.items() if dtype == pl.String)
+
+
+def restore_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Undo ``neutralise_formulas``: drop the one quote it put before formula-leading text."""
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(_FORMULA.replace("'*", "'+")))
+        .then(pl.col(name).str.slice(1)).otherwise(pl.col(name)).alias(name)
+        for name, dtype in frame.schema.items() if dtype == pl.String)
 
 
 def _json(value: Any) -> str | None:

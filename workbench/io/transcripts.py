@@ -20,7 +20,7 @@ from workbench.domain.transcript import Turn
 from workbench.io.errors import ImportFileError
 from workbench.io.formats import format_of
 from workbench.io.records import CHAT_ROLE, FORMAT, ExportedConversation
-from workbench.io.tables import SCHEMA, rows_to_records
+from workbench.io.tables import SCHEMA, restore_formulas, rows_to_records
 from workbench.library.issues import Issue, issues_from_validation_error
 from workbench.store import Annotation, CorpusRecord, NewConversation, Store
 from workbench.store.imports import ImportBatch, ImportedConversation, import_batch
@@ -197,8 +197,8 @@ def _table_data(path: Path, fmt: str) -> list[tuple[int, Any]]:
                    f"columns {', '.join(SCHEMA)}")
         raise ImportFileError([Issue(path, "", message, 1 if fmt == "csv" else None)])
     try:
-        if fmt == "csv":
-            frame = pl.read_csv(path, schema_overrides=SCHEMA)
+        if fmt == "csv":  # the export quoted formula-leading text; take the quote off
+            frame = restore_formulas(pl.read_csv(path, schema_overrides=SCHEMA))
         else:
             frame = pl.read_parquet(path).cast(SCHEMA)  # type: ignore[arg-type]
     except pl.exceptions.PolarsError as exc:

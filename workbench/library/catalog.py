@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from workbench.domain.axes import Axis
 from workbench.domain.persona import Persona
 from workbench.domain.profile import CBTProfile, EDProfile
+from workbench.domain.prompts import unsafe_expressions
 from workbench.domain.scenario import Scenario
 from workbench.library.documents import Document, parse_yaml, yaml_error_line, yaml_error_message
 from workbench.library.issues import Issue, issues_from_validation_error
@@ -170,10 +171,15 @@ def _load_template(placement: Placement, text: str) -> LoadedFile:
         issue = Issue(placement.path, "", f"templates are Jinja2 files ending in {TEMPLATE_SUFFIX}")
         return _failed(placement, name, [issue])
     try:
-        jinja2.Environment().parse(text)
+        unsafe = unsafe_expressions(text)
     except jinja2.TemplateSyntaxError as exc:
         issue = Issue(placement.path, "", f"template syntax error: {exc.message}", exc.lineno)
         return _failed(placement, name, [issue])
+    if unsafe:  # a shared library's template trying to run code: refuse the file
+        return _failed(placement, name, [Issue(
+            placement.path, "", f"the template reaches outside its context (it reads "
+            f"{attribute!r}); a template may only read the fields it is given", line)
+            for line, attribute in unsafe])
     return LoadedFile(placement, name, Entry(text, placement), ())
 
 
@@ -199,8 +205,11 @@ def _load_yaml(placement: Placement, text: str) -> LoadedFile:
     issues += hint_issues
     if placement.kind is None or hint_issues:
         return _failed(placement, key, issues)
-    if placement.kind == "rubric":  # rubrics are validated by the annotation module
-        return LoadedFile(placement, key, Entry(data, placement, document), tuple(issues))
+    if placement.kind == "rubric":  # schema-checked like every other file
+        from workbench.rubrics import check_rubric_document  # lazy: it imports this package
+
+        _, rubric_issues = check_rubric_document(document, path)  # duplicate keys included
+        return LoadedFile(placement, key, Entry(data, placement, document), tuple(rubric_issues))
     if placement.kind == "persona":
         data.setdefault("id", path.stem)  # a persona's id defaults to its file name
         key = str(data["id"])

@@ -18,7 +18,13 @@ import jinja2
 from jinja2 import nodes
 
 from workbench.domain.persona import Persona
-from workbench.domain.prompts import PromptError, RenderedPrompts, ResolvedPersona, render_prompts
+from workbench.domain.prompts import (
+    PromptError,
+    RenderedPrompts,
+    ResolvedPersona,
+    TemplateSecurityError,
+    render_prompts,
+)
 from workbench.domain.scenario import Scenario
 from workbench.library.catalog import Catalog, Entry, LoadedFile
 from workbench.library.issues import Issue
@@ -220,6 +226,8 @@ def explain_render_error(exc: BaseException, catalog: Catalog, source: str = "")
     """
     # render_prompts raises PromptError "from None": the Jinja error (whose traceback holds the
     # template line) is still on __context__, so the line can be found when the message lacks it.
+    if isinstance(exc, TemplateSecurityError):
+        return RenderFailure(exc.template, exc.line, "", exc.detail)
     undefined = exc if isinstance(exc, jinja2.UndefinedError) else exc.__context__
     marker = " uses a field that is not set: "
     if isinstance(exc, PromptError) and marker in str(exc):

@@ -114,7 +114,7 @@ async def execute_run(
     *,
     on_progress: ProgressCallback | None = None,
     hosts: Sequence[str] | None = None,
-    allow_remote: bool | None = None,
+    allow_remote: bool = False,
     resume: bool = False,
     retry_failed: bool = False,
     retry: RetryPolicy | None = None,
@@ -128,7 +128,9 @@ async def execute_run(
         run_id: The run, as planned by ``plan_run``.
         on_progress: Called on the event loop after every turn and every finished conversation.
         hosts: Override the run's hosts.
-        allow_remote: Override the run's remote-host opt-in (None: as planned).
+        allow_remote: This invocation's or this machine's opt-in to hosts that are not this
+            machine. A run's stored config never grants it: a run planned elsewhere, imported
+            or resumed reaches only loopback hosts unless the caller opts in here.
         resume: Also continue cancelled conversations, withdrawing the cancel request that
             stopped the run (a new request during the resume stops it again).
         retry_failed: Also continue failed (and cancelled) conversations.
@@ -171,11 +173,11 @@ class _Execution:
 
     def __init__(self, store_path: str | Path, run_id: str, config: RunConfig,
                  todo: list[Transcript], *, on_progress: ProgressCallback | None,
-                 hosts: Sequence[str] | None, allow_remote: bool | None, retry: RetryPolicy,
+                 hosts: Sequence[str] | None, allow_remote: bool, retry: RetryPolicy,
                  script_loader: ScriptLoader | None, poll_s: float, cancel_flag: bool) -> None:
         self.store_path, self.run_id, self.config, self.todo = store_path, run_id, config, todo
         self.hosts = list(hosts or config.hosts)
-        self.allow_remote = config.allow_remote if allow_remote is None else allow_remote
+        self.allow_remote = allow_remote  # never config.allow_remote: the opt-in stays here
         self.script_loader, self.poll_s = script_loader, poll_s
         self.on_progress = on_progress
         self.progress = ExecutionProgress(total=len(todo))

@@ -62,7 +62,8 @@ class RunConfig(BaseModel):
     """Ollama hosts to spread conversations over (the CLI fills in the settings' hosts); empty:
     ``$OLLAMA_HOST``, else the local default."""
     allow_remote: bool = False
-    """Allow hosts that are not this machine."""
+    """Allow hosts that are not this machine while planning (this invocation's opt-in). Never
+    stored with the run: executing or resuming a run asks the executing invocation again."""
     options: ChatOptions = ChatOptions()
     """Generation options for both sides (the seed is set per conversation)."""
     script: list[str] | None = None
@@ -263,7 +264,8 @@ def plan_run(
         config = config.model_copy(update={"script": script})
     name = name or (f"{len(config.personas)} personas × {config.samples} · "
                     f"{config.patient_model} · {config.clinician}")
-    run = store.create_run(name=name, config=config.model_dump(mode="json"),
+    run = store.create_run(name=name, config=config.model_dump(mode="json",
+                                                               exclude={"allow_remote"}),
                            patient_model=config.patient_model, clinician=config.clinician)
     conversations = []
     for item in prepared:
@@ -309,7 +311,7 @@ async def preflight(
     config: RunConfig,
     *,
     hosts: Sequence[str] | None = None,
-    allow_remote: bool | None = None,
+    allow_remote: bool = False,
     script_loader: ScriptLoader | None = None,
 ) -> None:
     """Check that both sides' servers are reachable and have their models (or the script loads).
@@ -318,9 +320,9 @@ async def preflight(
         BackendError: The first problem, with what to do (``ollama serve``, ``ollama pull``...).
     """
     targets = list(hosts or config.hosts) or None
-    remote = config.allow_remote if allow_remote is None else allow_remote
     for spec in dict.fromkeys((config.patient_model, config.clinician)):
-        await check_backend(spec, hosts=targets, allow_remote=remote, script_loader=script_loader)
+        await check_backend(spec, hosts=targets, allow_remote=allow_remote,
+                            script_loader=script_loader)
 
 
 def plan_checked_run(
@@ -353,5 +355,6 @@ def plan_checked_run(
     config = config.model_copy(update={"personas": ids})
     check_levels(library, config.levels, ids)
     check_clinician(library, config.clinician, ids)
-    asyncio.run(preflight(config, script_loader=library.load_script))
+    asyncio.run(preflight(config, allow_remote=config.allow_remote,
+                          script_loader=library.load_script))
     return plan_run(store, library, config, name=name or None)

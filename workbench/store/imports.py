@@ -13,6 +13,7 @@ import sqlite3
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workbench.domain.identifiers import InvalidIdError, check_id
 from workbench.domain.transcript import Turn
 from workbench.store.connection import StoreBase
 from workbench.store.errors import StoreError
@@ -75,6 +76,27 @@ class ImportBatch(BaseModel):
     """The conversations."""
 
 
+def _check_ids(batch: ImportBatch) -> None:
+    """Every id the batch brings follows the id rule (``workbench.domain.identifiers``).
+
+    Raises:
+        StoreError: naming the first bad id.
+    """
+    named: list[tuple[str, str | None]] = [("corpus", batch.corpus.name if batch.corpus else None)]
+    named += [("corpus", c.name) for c in batch.corpora]
+    named += [("persona", p.persona_id) for p in batch.personas]
+    named += [("run", r.id) for r in batch.runs]
+    for item in batch.conversations:
+        conv = item.conversation
+        named += [("conversation", conv.id), ("run", conv.run_id), ("persona", conv.persona_id)]
+    try:
+        for what, value in named:
+            if value is not None:
+                check_id(value, f"{what} id")
+    except InvalidIdError as exc:
+        raise StoreError(f"{exc}; nothing was imported.") from None
+
+
 class ImportQueries(StoreBase):
     """Write a whole import in one transaction (a mixin of :class:`~workbench.store.Store`,
     which supplies ``register_corpus``, ``add_conversations`` and ``append_turns_bulk``)."""
@@ -89,6 +111,7 @@ class ImportQueries(StoreBase):
             StoreError: the corpus holds conversations already, an id is taken, a turn or an
                 annotation does not fit; nothing is written then.
         """
+        _check_ids(batch)  # imported ids may name files later (run logs): refuse bad ones first
         with self._write() as conn:
             if batch.corpus is not None:
                 _register_new_corpus(self, conn, batch.corpus)
