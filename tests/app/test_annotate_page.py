@@ -94,7 +94,7 @@ def test_blind_mode_hides_model_persona_and_levels(app_env, filled_store) -> Non
         text = shown_text(at)
         assert not [word for word in hidden if word in text], position
         assert "Other annotators" not in text
-        intended += "Intended:" in text
+        intended += "Intended:" in text.replace("\\", "")  # help text is escaped Markdown
         if position < 7:
             at.button(key="annotate_next").click().run()
     assert not at.exception
