@@ -28,7 +28,7 @@ class ReplayPlan(NamedTuple):
     prompt: str
     """The clinician prompt holding the real clinician turns."""
     max_turns: int
-    """Both sides' turns: one patient reply per real clinician turn."""
+    """Turn limit: one patient reply per real clinician turn, plus one never reached."""
 
 
 def check_twins(library: Library, corpus: str, persona_ids: Sequence[str]) -> None:
@@ -73,6 +73,8 @@ def replay_plan(store: Store, resolved: ResolvedPersona, corpus: str,
     turns = [e.clinician for e in exchanges(real.turns)]
     if not turns:
         raise PlanError(f"conversation {twin.conversation_id!r} has no clinician turn to replay.")
-    limit = 2 * len(turns)
+    # One reply per clinician turn; the extra turn is never taken (the replay ends the
+    # conversation after the last reply, as "script") but keeps the limit from claiming it.
+    limit = 2 * len(turns) + 1
     return ReplayPlan(replay_prompt(corpus, twin.conversation, turns),
                       min(limit, max_turns) if max_turns else limit)
