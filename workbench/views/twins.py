@@ -16,7 +16,13 @@ import plotly.graph_objects as go
 from workbench.analysis.bootstrap import Estimate
 from workbench.analysis.figures import hover_text
 from workbench.analysis.matched import ExchangeMatch, MatchedReport, PairReport
+from workbench.domain.profile import EDProfile
+from workbench.backends import BackendError
+from workbench.domain.prompts import PromptError
+from workbench.forms import FormField, build_profile, profile_form_fields
 from workbench.store.records import RunRecord
+from workbench.twins import ExtractionError, TwinDraft
+from workbench.twins.extraction import FACT_FIELDS
 
 
 def is_twin_run(run: RunRecord) -> bool:
@@ -153,3 +159,30 @@ def run_figure(report: MatchedReport) -> go.Figure:
 def pair_choices(report: MatchedReport) -> Sequence[str]:
     """The twin conversations to choose from, in report order."""
     return [p.simulated_id for p in report.pairs]
+
+
+def conversation_label(transcript: Any) -> str:
+    """A real conversation in a chooser: its original id and how many turns it has."""
+    original = transcript.metadata.get("original_id") or transcript.id
+    return f"{original} · {len(transcript.turns)} turns"
+
+
+TWIN_ERRORS = (ExtractionError, BackendError, PromptError)
+"""What making a twin on a page can raise that a user can act on."""
+
+
+def twin_form(profile: EDProfile) -> list[tuple[FormField, Any]]:
+    """The review form of a twin: each fact's form field and its starting value."""
+    return [(f, getattr(profile, f.name)) for f in profile_form_fields("ed")
+            if f.name in FACT_FIELDS]
+
+
+def edited_twin(draft: TwinDraft, data: dict[str, Any]) -> EDProfile:
+    """The reviewed twin: the form's facts, the draft's id and source (blank text → empty).
+
+    Raises:
+        LibraryError: a fact does not validate (naming the field).
+    """
+    facts = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()}
+    twin = draft.profile.twin.model_dump() if draft.profile.twin else None
+    return build_profile("ed", {**facts, "id": draft.profile.id, "twin": twin})  # type: ignore[return-value]
