@@ -39,7 +39,7 @@ def test_a_conversation_against_itself(store: Store) -> None:
     answered = [m for m in pair.exchanges if m.similarity is not None]
     assert len(answered) == 4 and len(pair.exchanges) == 5  # the last turn got no reply
     assert all(m.similarity == pytest.approx(1.0, abs=1e-5) for m in answered)
-    assert all(m.length_ratio == 1.0 for m in pair.exchanges)
+    assert [m.length_ratio for m in pair.exchanges] == [1.0, 1.0, 1.0, 1.0, None]
     assert report.similarity.value == pytest.approx(1.0, abs=1e-5)
     assert report.similarity.value > report.baseline
     # Every fact the real patient mentions is disclosed at the same exchange on both sides.

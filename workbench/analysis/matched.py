@@ -39,8 +39,8 @@ DEFINITIONS: dict[str, str] = {
     "to the same clinician turn (all-MiniLM-L6-v2 embeddings; 1 = same meaning).",
     "shuffled_baseline": "Mean cosine similarity of a simulated reply and a real reply to a "
     "different clinician turn of the same conversation (all mismatched pairs).",
-    "length_ratio": "Geometric mean over exchanges of (simulated words + 1) / (real words + 1) "
-    "(1 = as long as the real patient).",
+    "length_ratio": "Geometric mean over exchanges where both replied of (simulated words + 1) "
+    "/ (real words + 1) (1 = as long as the real patient).",
     "facts_real": "Profile facts the real patient's replies mention.",
     "facts_simulated": "Profile facts the simulated patient's replies mention.",
     "disclosure_lag": "Mean exchange of first mention, simulated minus real, over facts both "
@@ -68,7 +68,8 @@ class ExchangeMatch(BaseModel):
     simulated: str
     similarity: float | None
     """Cosine of the two replies (None when one is empty)."""
-    length_ratio: float
+    length_ratio: float | None
+    """(simulated words + 1) / (real words + 1) (None when one is empty)."""
     real_facts: list[str]
     """Facts the real reply mentions."""
     simulated_facts: list[str]
@@ -157,13 +158,13 @@ def compare_pairs(pairs: Sequence[TwinPair], embed: Embed, *, name: str = "",
         matches, both = [], [i for i, (_, r, s) in enumerate(rows) if r and s]
         for i, (clinician, real, sim) in enumerate(rows):
             cos = float(vectors[row[real]] @ vectors[row[sim]]) if real and sim else None
-            ratio = (len(words(sim)) + 1) / (len(words(real)) + 1)
+            ratio = (len(words(sim)) + 1) / (len(words(real)) + 1) if real and sim else None
             matches.append(ExchangeMatch(
                 index=i, clinician=clinician, real=real, simulated=sim, similarity=cos,
                 length_ratio=ratio, real_facts=mentions(real, terms),
                 simulated_facts=mentions(sim, terms)))
         pair_sims = np.array([matches[i].similarity for i in both], dtype=float)
-        pair_logs = np.log([m.length_ratio for m in matches]) if matches else np.zeros(0)
+        pair_logs = np.log([matches[i].length_ratio for i in both]) if both else np.zeros(0)
         s_vec = vectors[[row[rows[i][2]] for i in both]] if both else np.zeros((0, 1))
         r_vec = vectors[[row[rows[i][1]] for i in both]] if both else np.zeros((0, 1))
         total, count = shuffled_baseline(s_vec, r_vec)

@@ -102,8 +102,8 @@ def first_disclosures(pair: PairReport) -> dict[int, dict[str, list[str]]]:
 
 def exchange_label(match: ExchangeMatch) -> str:
     """The heading of one aligned exchange (figures only, no untrusted text)."""
-    sim = "–" if match.similarity is None else f"{match.similarity:.2f}"
-    return f"Exchange {match.index + 1} · similarity {sim} · length ratio {match.length_ratio:.2f}"
+    return (f"Exchange {match.index + 1} · similarity {figure(match.similarity)} · "
+            f"length ratio {figure(match.length_ratio)}")
 
 
 def similarity_band(value: float | None, baseline: float) -> str:
