@@ -67,3 +67,31 @@ def test_replay_resumes_from_stored_turns(store: Store, library: Library, server
     assert conv.status == "done"
     real = exchanges(store.get_transcript("clinic:c1").turns)
     assert [t.text for t in conv.turns if t.role == "clinician"] == [e.clinician for e in real]
+
+
+def test_replay_backend_needs_a_replay_prompt() -> None:
+    from workbench.backends import BackendError, ScriptExhausted
+    from workbench.backends.replay import ReplayBackend, replay_prompt
+
+    backend = get_backend("replay/clinic")
+    assert isinstance(backend, ReplayBackend) and backend.name == "replay/clinic"
+    asyncio.run(backend.check())  # nothing to reach: the turns come with each conversation
+    with pytest.raises(BackendError, match="found no replayed conversation"):
+        asyncio.run(backend.chat([{"role": "system", "content": "You are a doctor."}]))
+    other = [{"role": "system", "content": replay_prompt("other", "x", ["Hi?"])}]
+    with pytest.raises(BackendError, match="corpus 'other'"):
+        asyncio.run(backend.chat(other))
+    mine = [{"role": "system", "content": replay_prompt("clinic", "c9", ["Hi?", "Why?"])}]
+    assert asyncio.run(backend.chat(mine)).text == "Hi?"
+    asked = [*mine, {"role": "assistant", "content": "Hi?"}, {"role": "user", "content": "."},
+             {"role": "assistant", "content": "Why?"}]
+    assert backend.remaining(asked) == 0
+    with pytest.raises(ScriptExhausted):
+        asyncio.run(backend.chat(asked))
+
+
+def test_twins_need_an_ed_scenario(store: Store, library: Library) -> None:
+    from workbench.twins import ExtractionError, hand_twin
+
+    with pytest.raises(ExtractionError, match="takes cbt profiles"):
+        hand_twin(library, store.get_transcript("clinic:c1"), scenario="cbt_session")

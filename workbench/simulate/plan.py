@@ -49,7 +49,7 @@ class RunConfig(BaseModel):
     patient_model: str
     """Patient backend spec, e.g. ``ollama/llama3.2:3b``."""
     clinician: str
-    """Clinician backend spec: a model, or ``scripted/<script>``."""
+    """Clinician backend spec: a model, ``scripted/<script>``, or ``replay/<corpus>`` (twins)."""
     samples: int = Field(default=1, ge=1)
     """Conversations per persona; sample *i* uses seed ``seed + i``."""
     seed: int = 0
