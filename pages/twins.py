@@ -6,6 +6,7 @@ figures, schema field names and URL-quoted links (see ``workbench.views.twins``)
 
 import streamlit as st
 
+from workbench.analysis.embeddings import ModelUnavailable
 from workbench.settings import load_settings
 from workbench.store import Store
 from workbench.views.twins import (
@@ -51,8 +52,8 @@ with Store(store_path) as store:
 
 try:
     report, notes = matched(str(store_path), run_id, turns)
-except ValueError as exc:
-    st.warning("Nothing to compare in this run yet:")
+except (ValueError, ModelUnavailable) as exc:
+    st.warning("No comparison of this run:")
     st.code(str(exc), language=None, wrap_lines=True)
     st.stop()
 for note in notes:

@@ -127,3 +127,19 @@ def test_hand_written_profiles_still_need_every_fact(library: Library) -> None:
 def _full() -> dict[str, object]:
     return yaml.safe_load((Library().root / "profiles/ed/ed_mi_01.yaml").read_text()) | {
         "id": "hand_made"}
+
+
+def test_a_hand_written_twin_file_validates(library: Library) -> None:
+    path = library.root / "profiles" / "ed" / "twin_clinic_c2.yaml"
+    fields = {n: "" for n in EDProfile.model_fields if n not in {"kind", "id", "twin", "age",
+                                                                 "pain"}}
+    data = {"id": "twin_clinic_c2", **fields, "chief_complaint": "burning urine",
+            "twin": {"corpus": "clinic", "conversation": "c2"}}
+    path.write_text(yaml.safe_dump(data))
+    assert library.validate([path]) == []
+    profile = library.profiles()["twin_clinic_c2"]
+    assert profile.age is None and profile.twin.extraction_model is None
+    # The same file without its twin block is a hand-written profile: every blank is an error.
+    path.write_text(yaml.safe_dump({k: v for k, v in data.items() if k != "twin"}))
+    messages = [i.message for i in library.validate([path])]
+    assert any("age and pain must be given" in m for m in messages), messages
