@@ -1,4 +1,10 @@
-"""Compose: choose a scenario, a profile and one level per axis; see both prompts re-render; save."""
+"""Compose: choose a scenario, a profile and one level per axis; see both prompts re-render; save.
+
+Or make a twin of a real conversation: extract its facts with a model (or start empty), review
+and edit them, save. Corpus and model text is shown inert (st.text, st.code, widget values).
+"""
+
+import asyncio
 
 import streamlit as st
 
@@ -19,12 +25,71 @@ except LibraryError as exc:
     st.code(str(exc), language=None, wrap_lines=True)
     st.stop()
 
-scenario_id = st.selectbox(
-    "Scenario",
-    list(scenarios),
-    format_func=lambda s: f"{s} · {scenarios[s].label}",
-    key="compose_scenario",
-)
+TWIN = "Twin of a real conversation"
+if st.segmented_control("Make", ["Persona", TWIN], default="Persona", key="compose_mode") == TWIN:
+    from workbench.analysis.samples import corpus_conversations, corpus_names
+    from workbench.backends import get_backend
+    from workbench.store import Store
+    from workbench.twins import extract_twin, hand_twin, save_twin
+    from workbench.views.twins import TWIN_ERRORS, conversation_label, edited_twin, twin_form
+
+    with Store(settings.store_path) as store:
+        corpora = corpus_names(store)
+        corpus = st.selectbox("Corpus", corpora, key="compose_twin_corpus")
+        if corpus is None:
+            st.info("No real conversations yet: import a corpus with `workbench import reference "
+                    "FILE --name NAME`.")
+            st.stop()
+        real = {t.id: t for t in corpus_conversations(store, corpus).transcripts}
+    chosen = st.selectbox("Conversation", list(real), key="compose_twin_conversation",
+                          format_func=lambda c: conversation_label(real[c]))
+    with st.expander("The real conversation"):
+        st.text("\n".join(f"{turn.role}: {turn.text}" for turn in real[chosen].turns))
+    model = st.text_input("Extraction model", settings.default_patient_model or "",
+                          key="compose_twin_model")
+    extract, by_hand = st.columns(2)
+    if extract.button("Extract facts", key="compose_twin_extract", type="primary"):
+        try:
+            backend = get_backend(model, hosts=settings.ollama_hosts,
+                                  allow_remote=settings.allow_remote)
+            st.session_state["compose_twin_draft"] = asyncio.run(
+                extract_twin(library, real[chosen], backend))
+        except TWIN_ERRORS as exc:
+            st.error("No twin extracted:")
+            st.code(str(exc), language=None, wrap_lines=True)
+    if by_hand.button("Write by hand", key="compose_twin_hand"):
+        st.session_state["compose_twin_draft"] = hand_twin(library, real[chosen])
+    draft = st.session_state.get("compose_twin_draft")
+    if draft is None or draft.profile.twin.conversation_id != chosen:
+        st.stop()
+    source = draft.profile.twin
+    st.caption(f"Twin `{draft.persona.id}` of {source.conversation_id} · extracted by "
+               f"{source.extraction_model or 'hand'} · empty facts stay unknown")
+    for note in draft.notes:
+        st.code(note, language=None, wrap_lines=True)
+    data = {}
+    with st.form("compose_twin_form"):
+        cols = st.columns(2)
+        for i, (field, value) in enumerate(twin_form(draft.profile)):
+            key, col = f"compose_twin_{field.name}_{id(draft)}", cols[i % 2]
+            data[field.name] = (col.number_input(field.label, 0, 120, value, key=key)
+                                if field.kind == "int" else col.text_input(field.label, value,
+                                                                           key=key))
+        overwrite = st.checkbox("Overwrite a twin with this id", key="compose_twin_overwrite")
+        saved = st.form_submit_button("Save twin", type="primary")
+    if saved:
+        try:
+            paths = save_twin(library, edited_twin(draft, data), draft.persona, overwrite)
+        except LibraryError as exc:
+            st.error("Not saved:")
+            st.code(str(exc), language=None, wrap_lines=True)
+        else:
+            st.success(f"Saved {len(paths)} files; run the twin on the Runs page with the "
+                       f"clinician replay/{source.corpus}.")
+    st.stop()
+
+scenario_id = st.selectbox("Scenario", list(scenarios), key="compose_scenario",
+                           format_func=lambda s: f"{s} · {scenarios[s].label}")
 scenario = scenarios[scenario_id]
 st.caption(inert_markdown(scenario.description))  # a shared library's text: inert
 
@@ -32,12 +97,8 @@ kind_profiles = sorted(p for p, prof in profiles.items() if prof.kind == scenari
 if not kind_profiles:
     st.warning("This scenario has no profile yet: write one on the **New profile** page.")
     st.stop()
-profile_id = st.selectbox(
-    "Profile",
-    kind_profiles,
-    format_func=lambda p: f"{p} · {profile_summary(profiles[p])}",
-    key="compose_profile",
-)
+profile_id = st.selectbox("Profile", kind_profiles, key="compose_profile",
+                          format_func=lambda p: f"{p} · {profile_summary(profiles[p])}")
 st.caption("Need another patient? Write one on the **New profile** page; it appears here once saved.")
 
 levels: dict[str, str] = {}

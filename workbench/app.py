@@ -34,6 +34,7 @@ navigation = st.navigation(
         "Read": [
             st.Page("../pages/transcripts.py", title="Transcripts", icon=":material/forum:"),
             st.Page("../pages/compare.py", title="Compare", icon=":material/compare:"),
+            st.Page("../pages/twins.py", title="Twins", icon=":material/join_inner:"),
             st.Page("../pages/clusters.py", title="Clusters", icon=":material/scatter_plot:"),
             st.Page("../pages/metrics.py", title="Metrics", icon=":material/analytics:"),
         ],

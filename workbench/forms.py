@@ -44,9 +44,9 @@ def profile_form_fields(kind: str) -> list[FormField]:
     model = EDProfile if kind == "ed" else CBTProfile
     fields = []
     for name, info in model.model_fields.items():
-        if name in {"kind", "cognitive_model", "questionnaires"}:
+        if name in {"kind", "cognitive_model", "questionnaires", "twin"}:
             continue
-        if info.annotation is int:
+        if info.annotation in (int, int | None):
             field_kind = "int"
         else:
             field_kind = "long_text" if name in LONG_TEXT_FIELDS else "text"

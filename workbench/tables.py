@@ -15,6 +15,8 @@ if TYPE_CHECKING:  # the store package loads sqlite-utils: pages without a store
 
 def profile_summary(profile: EDProfile | CBTProfile) -> str:
     """One line that tells profiles apart in a list."""
+    if isinstance(profile, EDProfile) and profile.twin is not None:
+        return f"twin of {profile.twin.conversation_id}: {profile.chief_complaint or '?'}"
     if isinstance(profile, EDProfile):
         return f"{profile.age} {profile.gender}, {profile.diagnosis}: {profile.chief_complaint}"
     return f"{profile.age} {profile.gender}, {profile.occupation}: {profile.presenting_problem}"

@@ -4,6 +4,7 @@ Specs:
     ``ollama/<model>``             e.g. ``ollama/llama3.2:3b``, ``ollama/library/llama3.2:3b``
     ``openai/<model>@<base_url>``  e.g. ``openai/qwen2.5-7b@http://127.0.0.1:8000/v1``
     ``scripted/<script>``          a question list, e.g. ``scripted/ed_intake``
+    ``replay/<corpus>``            a real conversation's clinician turns, e.g. ``replay/primock57``
 """
 
 from __future__ import annotations
@@ -19,16 +20,16 @@ ScriptLoader = Callable[[str], Any]
 """``loader(name)`` returns the script's questions: a list of strings, or an object with a
 ``questions`` list (such as ``workbench.library.Script``)."""
 
-KINDS = ("ollama", "openai", "scripted")
+KINDS = ("ollama", "openai", "scripted", "replay")
 
 
 class BackendSpec(NamedTuple):
     """A parsed spec string."""
 
     kind: str
-    """``ollama``, ``openai`` or ``scripted``."""
+    """``ollama``, ``openai``, ``scripted`` or ``replay``."""
     model: str
-    """Model name, or the script's name for ``scripted``."""
+    """Model name, the script's name for ``scripted``, the corpus for ``replay``."""
     base_url: str | None = None
     """For ``openai``: the server's API root."""
 
@@ -95,6 +96,10 @@ def get_backend(
 
         assert base_url is not None  # parse_spec guarantees it
         return OpenAICompatBackend(model, base_url, allow_remote=allow_remote)
+    if kind == "replay":
+        from .replay import ReplayBackend
+
+        return ReplayBackend(model)
     from .scripted import ScriptedBackend
 
     return ScriptedBackend(model, _load_questions(model, script_loader))

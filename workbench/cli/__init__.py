@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from workbench.cli import analyze, data, demo, judge, metrics, personas, runs
+from workbench.cli import analyze, data, demo, judge, metrics, personas, runs, twins
 
 app = typer.Typer(
     name="workbench",
@@ -27,6 +27,7 @@ app.add_typer(analyze.app, name="analyze")
 analyze.register(app)
 app.add_typer(metrics.app, name="metrics")
 app.command("judge")(judge.judge)
+app.add_typer(twins.app, name="twins")
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from workbench.domain.ccd import CognitiveModel
 from workbench.domain.questionnaires import Questionnaires
@@ -18,8 +18,31 @@ ED_DIAGNOSES: tuple[str, ...] = (
 )
 
 
+class TwinSource(BaseModel):
+    """Where a twin's facts come from: one real conversation of an imported reference corpus."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    corpus: str
+    """The reference corpus (its conversations have source ``reference:<corpus>``)."""
+    conversation: str
+    """The conversation's original id in that corpus (store id ``<corpus>:<conversation>``)."""
+    extraction_model: str | None = None
+    """The backend spec that extracted the facts; None for a twin written by hand."""
+
+    @property
+    def conversation_id(self) -> str:
+        """The real conversation's id in the store."""
+        return f"{self.corpus}:{self.conversation}"
+
+
 class EDProfile(BaseModel):
-    """An emergency-department patient: the 24 fields of PatientSim's profiles (plus id/name)."""
+    """An emergency-department patient: the 24 fields of PatientSim's profiles (plus id/name).
+
+    A hand-written profile fills every field. A **twin** (``twin`` set) holds only what a real
+    patient disclosed: a fact the conversation did not give stays empty (text ``""``, number
+    ``None``) rather than being invented.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
@@ -29,7 +52,8 @@ class EDProfile(BaseModel):
     """Profile id, referenced by personas."""
     name: str
     """A fictional name the patient uses."""
-    age: int = Field(ge=0, le=120)
+    age: int | None = Field(default=None, ge=0, le=120)
+    """Age in years (None only in a twin whose patient did not say)."""
     gender: str
     race: str
     tobacco: str
@@ -50,14 +74,25 @@ class EDProfile(BaseModel):
     present_illness_negative: str
     """Symptoms the patient does not have (pertinent negatives)."""
     chief_complaint: str
-    pain: int = Field(ge=0, le=10)
-    """Pain on a 0–10 scale."""
+    pain: int | None = Field(default=None, ge=0, le=10)
+    """Pain on a 0–10 scale (None only in a twin whose patient did not say)."""
     medications: str
     arrival_transport: str
     disposition: str
     """Where the patient goes after the visit (never told to the patient)."""
     diagnosis: str
     """The diagnosis (one of ED_DIAGNOSES in the shipped library; never stated by the patient)."""
+    twin: TwinSource | None = None
+    """Set when the profile is the twin of a real conversation (see ``TwinSource``)."""
+
+    @model_validator(mode="after")
+    def _numbers_given(self) -> EDProfile:
+        # Only a twin may leave a number unknown; a hand-written profile states every fact.
+        missing = [n for n in ("age", "pain") if getattr(self, n) is None]
+        if missing and self.twin is None:
+            raise ValueError(f"{' and '.join(missing)} must be given (only a twin of a real "
+                             "conversation may leave a fact empty)")
+        return self
 
 
 class CBTProfile(BaseModel):
@@ -82,6 +117,14 @@ class CBTProfile(BaseModel):
     """The ground-truth diagram the trainee tries to uncover."""
     questionnaires: Questionnaires = Questionnaires()
     """Intake questionnaire answers consistent with the story."""
+
+
+def blank_fields(profile: EDProfile | CBTProfile) -> list[str]:
+    """Text fields left blank, which only a twin may have (a blank fact makes a model invent
+    one, so a hand-written profile needs every field)."""
+    if getattr(profile, "twin", None) is not None:
+        return []
+    return [name for name, value in profile if isinstance(value, str) and not value.strip()]
 
 
 Profile = Annotated[Union[EDProfile, CBTProfile], Field(discriminator="kind")]

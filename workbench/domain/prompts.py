@@ -267,6 +267,26 @@ def render_prompts(
     )
 
 
+def render_template(name: str, templates: dict[str, str], context: dict[str, Any]) -> str:
+    """Render one library template (e.g. the twin-extraction prompt) with ``context``, through
+    the same StrictUndefined environment as the persona prompts.
+
+    Raises:
+        PromptError: the template is missing, broken or reads a name ``context`` lacks.
+    """
+    if name not in templates:
+        raise PromptError(f"no template named {name!r} in personas/templates/")
+    try:
+        text = _environment(tuple(sorted(templates.items()))).get_template(name).render(context)
+    except jinja2.UndefinedError as exc:
+        raise PromptError(_undefined_message(exc, name)) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise PromptError(f"{name}:{exc.lineno}: template syntax error: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        raise PromptError(f"template {name}: {exc}") from None
+    return _tidy(text)
+
+
 def _tidy(text: str) -> str:
     """Collapse runs of blank lines left by template blocks."""
     lines = [line.rstrip() for line in text.strip().splitlines()]

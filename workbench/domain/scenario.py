@@ -38,3 +38,7 @@ class Scenario(BaseModel):
     """Name of the clinician side (``doctor`` / ``therapist``)."""
     default_rubric: str | None = None
     """Rubric id used by default when annotating."""
+    twin_levels: dict[str, str] = Field(default_factory=dict)
+    """Axis id → level a twin of a real conversation starts from (the most neutral levels, so
+    the twin adds as little as possible to what the real patient showed); axes not listed take
+    their first level."""

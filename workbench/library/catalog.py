@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from workbench.domain.axes import Axis
 from workbench.domain.persona import Persona
-from workbench.domain.profile import CBTProfile, EDProfile
+from workbench.domain.profile import CBTProfile, EDProfile, blank_fields
 from workbench.domain.prompts import unsafe_expressions
 from workbench.domain.scenario import Scenario
 from workbench.library.documents import Document, parse_yaml, yaml_error_line, yaml_error_message
@@ -259,7 +259,7 @@ def _apply_kind(
 def _empty_fields(
     profile: EDProfile | CBTProfile, placement: Placement, document: Document
 ) -> list[Issue]:
-    """Text fields left blank: a blank fact makes the model invent one, so every field is needed."""
+    """Text fields left blank (see :func:`~workbench.domain.profile.blank_fields`)."""
     return [
         Issue(
             placement.path,
@@ -267,8 +267,7 @@ def _empty_fields(
             "is empty; write the fact (use 'none' or 'unknown' when that is the fact)",
             document.line_of((name,)),
         )
-        for name, value in profile
-        if isinstance(value, str) and not value.strip()
+        for name in blank_fields(profile)
     ]
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from workbench.domain.persona import Persona
+from workbench.domain.profile import blank_fields
 from workbench.library.catalog import Entry
 from workbench.library.checks import check_persona, render_issues
 from workbench.library.documents import dump_yaml
@@ -85,7 +86,8 @@ class Library(LibraryReader):
         return target
 
     def save_profile(self, profile: Profile, overwrite: bool = False) -> Path:
-        """Write a profile to ``profiles/<kind>/<id>.yaml`` (every text field must be filled).
+        """Write a profile to ``profiles/<kind>/<id>.yaml`` (every text field must be filled,
+        except in a twin, whose unknown facts stay empty).
 
         Raises:
             LibraryError: listing what is wrong; nothing is written.
@@ -98,8 +100,7 @@ class Library(LibraryReader):
                 name,
                 "is empty; write the fact (use 'none' or 'unknown' when that is the fact)",
             )
-            for name, value in profile
-            if isinstance(value, str) and not value.strip()
+            for name in blank_fields(profile)
         ]
         if empty:
             raise LibraryError(empty)

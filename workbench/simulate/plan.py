@@ -49,7 +49,7 @@ class RunConfig(BaseModel):
     patient_model: str
     """Patient backend spec, e.g. ``ollama/llama3.2:3b``."""
     clinician: str
-    """Clinician backend spec: a model, or ``scripted/<script>``."""
+    """Clinician backend spec: a model, ``scripted/<script>``, or ``replay/<corpus>`` (twins)."""
     samples: int = Field(default=1, ge=1)
     """Conversations per persona; sample *i* uses seed ``seed + i``."""
     seed: int = 0
@@ -160,13 +160,19 @@ def check_levels(library: Library, levels: dict[str, str], persona_ids: Sequence
 
 
 def check_clinician(library: Library, clinician: str, persona_ids: Sequence[str]) -> None:
-    """A scripted clinician exists and was written for the chosen personas' scenario.
+    """A scripted clinician exists and was written for the chosen personas' scenario; a
+    replayed clinician (``replay/<corpus>``) gets only twins of its corpus.
 
     Raises:
         PlanError: naming the script, its scenario and the personas that do not fit.
         LibraryLookupError: no such script (the message lists the available ones).
     """
     spec = parse_spec(clinician)
+    if spec.kind == "replay":
+        from workbench.simulate.replay import check_twins
+
+        check_twins(library, spec.model, persona_ids)
+        return
     if spec.kind != "scripted":
         return
     library.load_script(spec.model)  # raises, listing the scripts, when unknown
@@ -259,6 +265,7 @@ def plan_run(
 
     scripted = config.scripted_clinician
     prepared = [prepare_persona(library, pid, config.levels) for pid in config.personas]
+    replays = _replay_plans(store, prepared, config)
     if scripted and config.script is None:
         script = library.load_script(parse_spec(config.clinician).model)
         config = config.model_copy(update={"script": script})
@@ -268,7 +275,7 @@ def plan_run(
                                                                exclude={"allow_remote"}),
                            patient_model=config.patient_model, clinician=config.clinician)
     conversations = []
-    for item in prepared:
+    for item, replay in zip(prepared, replays, strict=True):
         resolved, scenario = item.resolved, item.resolved.scenario
         persona_hash = store.upsert_persona(resolved)
         scheduled = {a: resolved.axes[a] for a in
@@ -276,9 +283,10 @@ def plan_run(
         for sample in range(config.samples):
             plan = ConversationPlan(
                 sample=sample,
-                max_turns=config.max_turns or scenario.max_turns,
-                opener=scenario.opener,
-                opening_line=scenario.opening_line,
+                max_turns=replay.max_turns if replay else config.max_turns or scenario.max_turns,
+                # A replay plays the real clinician's turns from the first: the clinician opens.
+                opener="clinician" if replay else scenario.opener,
+                opening_line=None if replay else scenario.opening_line,
                 end_marker=scenario.end_marker,
                 persona_levels=dict(resolved.persona.levels),
                 scheduled_axes=scheduled,
@@ -298,13 +306,29 @@ def plan_run(
                 sample=sample,
                 patient_prompt=item.prompts.patient,
                 # A scripted clinician has no prompt: its questions are the whole clinician side.
-                clinician_prompt=None if scripted else item.prompts.clinician,
+                clinician_prompt=replay.prompt if replay else
+                None if scripted else item.prompts.clinician,
                 patient_template_hash=item.prompts.patient_template_hash,
-                clinician_template_hash=None if scripted else item.prompts.clinician_template_hash,
+                clinician_template_hash=None if scripted or replay
+                else item.prompts.clinician_template_hash,
                 metadata={"plan": plan.model_dump(mode="json")},
             ))
     store.add_conversations(conversations)
     return run
+
+
+def _replay_plans(store: Store, prepared: Sequence[PreparedPersona], config: RunConfig) -> list:
+    """Each persona's replayed clinician for a ``replay/<corpus>`` run (None for other runs).
+
+    Raises:
+        PlanError: a persona is no twin of the corpus or its conversation is missing.
+    """
+    spec = parse_spec(config.clinician)
+    if spec.kind != "replay":
+        return [None] * len(prepared)
+    from workbench.simulate.replay import replay_plan
+
+    return [replay_plan(store, item.resolved, spec.model, config.max_turns) for item in prepared]
 
 
 async def preflight(
