@@ -109,6 +109,15 @@ def test_caption_shows_moving_levels_cap_latency_and_tokens() -> None:
         "turn 4 · confusion: moderate → normal · ended by marker")
 
 
+def test_caption_shows_the_clinician_act_and_the_patient_feeling_of_an_arc() -> None:
+    clinician = Turn(index=6, role="clinician", text="...", state={
+        "act": {"act": "confrontation", "by": "rules", "rule": 1, "matched": "but you said"}})
+    assert turn_caption(clinician, {}) == "turn 6 · act: confrontation (rules)"
+    patient = Turn(index=7, role="patient", text="...", state={
+        "affect": {"emotion": "hurt", "intensity": 3, "chain_step": 1}, "sentences": 2})
+    assert turn_caption(patient, {}) == "turn 7 · 2 sentences · feels hurt 3/3, chain step 1"
+
+
 def test_bubbles_use_role_names_and_mark_a_human_clinician() -> None:
     transcript = Transcript(id="c-1", clinician="human:ana", turns=[
         Turn(index=0, role="clinician", text="Hi <b>"), Turn(index=1, role="patient", text="Hi")])

@@ -145,7 +145,8 @@ def chat_bubbles(transcript: Transcript, persona: PersonaRecord | None = None) -
 
 def turn_caption(turn: Turn, persona_levels: dict[str, str]) -> str:
     """One plain line: turn number, levels that are scheduled or moved, sentences against the cap,
-    level changes, why the conversation ended, latency and tokens."""
+    level changes, the clinician's act and the patient's feeling (arcs), why the conversation
+    ended, latency and tokens."""
     state: dict[str, Any] = turn.state or {}
     parts = [f"turn {turn.index}"]
     levels = state.get("levels") or {}
@@ -158,6 +159,12 @@ def turn_caption(turn: Turn, persona_levels: dict[str, str]) -> str:
         parts.append(f"{state['sentences']} sentences" + (f" / cap {cap}{over}" if cap else ""))
     for axis, change in (state.get("level_changes") or {}).items():
         parts.append(f"{axis}: {' → '.join(map(str, change))}")
+    if isinstance(state.get("act"), dict):
+        parts.append(f"act: {state['act'].get('act')} ({state['act'].get('by')})")
+    if isinstance(state.get("affect"), dict):
+        affect = state["affect"]
+        chain = f", chain step {affect['chain_step']}" if "chain_step" in affect else ""
+        parts.append(f"feels {affect.get('emotion')} {affect.get('intensity')}/3{chain}")
     if state.get("ended_by"):
         parts.append(f"ended by {state['ended_by']}")
     if turn.latency_s is not None:

@@ -24,6 +24,7 @@ from typing import Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from workbench.backends import Reply, ScriptExhausted
+from workbench.domain.affect import ActChoice, AffectPlan, AffectState, classify_act
 from workbench.domain.axes import Axis
 from workbench.domain.state import PatientState, count_sentences
 from workbench.domain.transcript import Role, Turn
@@ -71,6 +72,8 @@ class ConversationPlan(BaseModel):
     """Patient system prompt per reachable state key (see ``state_key``), initial state included."""
     sentence_caps: dict[str, int | None] = Field(default_factory=dict)
     """Reply-length cap in force per state key."""
+    affect: AffectPlan | None = None
+    """The patient's emotional arc (rules and rendered state texts), when the persona has one."""
 
 
 class Outcome(NamedTuple):
@@ -121,6 +124,7 @@ class Conversation:
         }
         self._cap = plan.sentence_caps.get(key)
         self.turns = 0
+        self.affect = AffectState.start(plan.affect) if plan.affect else None
 
     # -- replay ------------------------------------------------------------------------------
     def replay(self, turns: Sequence[Turn]) -> EndedBy | None:
@@ -138,6 +142,8 @@ class Conversation:
             self._append(turn.role, turn.text)
             if turn.role == "clinician":
                 self._advance_state(turn.text)
+                by_marker = (turn.state.get("act") or {}).get("by") == "marker"
+                self._advance_affect(turn.text, by_marker)
         if turns:
             ended = turns[-1].state.get("ended_by")
             if ended is not None:
@@ -175,6 +181,9 @@ class Conversation:
         before = dict(self.state.levels)
         self._advance_state(text)
         state: dict[str, object] = {}
+        choice = self._advance_affect(text, closed)
+        if choice is not None:
+            state["act"] = choice.model_dump(exclude_none=True)
         changes = {a: [before[a], lvl] for a, lvl in self.state.levels.items() if before[a] != lvl}
         if changes:
             state["level_changes"] = changes
@@ -186,7 +195,7 @@ class Conversation:
 
     async def _patient_turn(self) -> EndedBy | None:
         index = self.turns
-        reply = await self._ask["patient"](self._views["patient"])
+        reply = await self._ask["patient"](self._patient_view())
         sentences = count_sentences(reply.text)
         state: dict[str, object] = {
             "levels": {**self.plan.persona_levels, **self.state.levels},
@@ -196,6 +205,8 @@ class Conversation:
         }
         if self.state.counts:
             state["counts"] = dict(self.state.counts)
+        if self.affect is not None:
+            state["affect"] = self.affect.record()
         ended = self._limit_reached(index) or self._script_done()
         if ended:
             state["ended_by"] = ended
@@ -225,6 +236,24 @@ class Conversation:
             self._views["patient"][0] = {"role": "system", "content": self.plan.patient_prompts[key]}
             self._cap = self.plan.sentence_caps.get(key)
         self.state = new
+
+    def _advance_affect(self, clinician_text: str, closed: bool) -> ActChoice | None:
+        """Classify the clinician's act and move the emotional state (None without an arc)."""
+        if self.plan.affect is None or self.affect is None:
+            return None
+        choice = (ActChoice(act="closing", by="marker") if closed
+                  else classify_act(clinician_text, self.plan.affect.acts))
+        self.affect = self.affect.after(choice.act, self.plan.affect)
+        return choice
+
+    def _patient_view(self) -> list[dict[str, str]]:
+        """The patient's messages, the current emotional state appended to its system prompt."""
+        view = self._views["patient"]
+        if self.plan.affect is None or self.affect is None:
+            return view
+        text = self.affect.text(self.plan.affect)
+        system = {"role": "system", "content": f"{view[0]['content']}\n\n{text}".strip()}
+        return [system, *view[1:]]
 
     def _append(self, role: Role, text: str) -> None:
         other: Role = "clinician" if role == "patient" else "patient"
