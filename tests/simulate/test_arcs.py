@@ -136,3 +136,21 @@ async def test_replaying_stored_turns_rebuilds_the_state_they_record(
 
 async def _never(messages: list[dict[str, str]]) -> Reply:
     raise AssertionError("replay must not call a model")
+
+
+async def test_arc_metrics_group_a_run_by_arc_template(
+    make_server: Callable[..., OllamaTestServer], plan: Callable[..., str], store_path: Path,
+    probe: str,
+) -> None:
+    from workbench.views.arcs import arc_results
+
+    server = make_server()
+    run_ids = []
+    for arc in ("steady", "relapse"):
+        run_ids.append(plan(personas=[PERSONA], clinician=probe, hosts=[server.url],
+                            levels={"arc": arc}))
+        await execute_run(store_path, run_ids[-1])
+    with Store(store_path) as store:
+        results = arc_results(store, run_ids, by="level:arc")
+    assert [g.name for g in results.groups] == ["arc=steady", "arc=relapse"]
+    assert all(g.n_conversations == 1 and len(g.arcs[0].scores) == 8 for g in results.groups)
