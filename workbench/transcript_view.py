@@ -16,6 +16,7 @@ import string
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
+from workbench.domain.sessions import session_of
 from workbench.domain.transcript import Role, Transcript, Turn
 from workbench.store.records import ConversationFilter, PersonaRecord, TurnHit
 
@@ -203,6 +204,13 @@ def conversation_facts(
         ("patient template", transcript.patient_template_hash),
         ("clinician template", transcript.clinician_template_hash),
     ]
+    session = session_of(transcript)
+    if session is not None:
+        rows.append(("session", f"{session.number} of {session.of} (series {session.series})"))
+        rows += [(f"patient's memory of session {s.number}", s.text)
+                 for s in session.patient_summaries]
+        rows += [(f"clinician's notes of session {s.number}", s.text)
+                 for s in session.clinician_notes]
     return [{"field": k, "value": str(v)} for k, v in rows if v not in (None, "")]
 
 

@@ -15,9 +15,11 @@ from pathlib import Path
 from tests.simulate.conftest import MODEL, assert_well_formed, transcripts
 from tests.simulate.test_kill_resume import PROJECT
 from tests.support import OllamaTestServer
+from workbench.comparison import suggest_partners
 from workbench.library import Library
 from workbench.simulate.sessions import run_series, series_runs, session_of, start_series
 from workbench.store import Store
+from workbench.transcript_view import conversation_facts
 
 PERSONA = "cbt_kofi-plain"
 
@@ -70,6 +72,14 @@ async def test_a_three_session_run_carries_the_summaries_forward(
     runs = await run_series(store_path, library, series, hosts=[server.url])
     assert len(runs) == 3
     _check_series(store_path, series, server)
+    # Compare offers session N−1 first; the Transcripts facts show the summaries.
+    second, third = (transcripts(store_path, r.id)[0] for r in runs[1:])
+    first_suggestion = suggest_partners(third, [])[0]
+    assert first_suggestion.id == second.id and "previous session (2 of 3)" in first_suggestion.label
+    facts = {row["field"]: row["value"] for row in conversation_facts(third)}
+    assert facts["session"] == f"3 of 3 (series {series})"
+    assert facts["patient's memory of session 2"] == session_of(third).patient_summaries[1].text
+    assert "clinician's notes of session 1" in facts
 
 
 async def test_kill_9_during_session_2_then_resume_loses_nothing(
