@@ -187,8 +187,12 @@ def resolve_entry(entry: Entry, catalog: Catalog) -> ResolvedPersona:
         persona=persona,
         scenario=scenario,
         profile=catalog.profile[persona.profile].obj,
+        # Optional axes (e.g. arc) only when the persona sets them: a persona without one is as
+        # if the axis did not exist (no rubric item, no prompt part).
         axes={axis_id: catalog.axis[axis_id].obj
-              for axis_id in (*scenario.axes, *scenario.optional_axes) if axis_id in catalog.axis},
+              for axis_id in (*scenario.axes,
+                              *(a for a in scenario.optional_axes if a in persona.levels))
+              if axis_id in catalog.axis},
         source=str(entry.path),
     )
 

@@ -12,7 +12,9 @@ the clinician reassures) are a pure function of the clinician turns so far, so a
 conversation rebuilds them by replaying its stored clinician turns. The patient prompt of every
 reachable state is rendered once when the run is planned (``ConversationPlan.patient_prompts``):
 the loop only swaps strings when a level changes, and a resumed run uses exactly the prompts it
-was planned with, whatever happened to the library since.
+was planned with, whatever happened to the library since. An emotional arc (``plan.affect``)
+is rebuilt the same way, from the acts stored with the clinician turns; its state's text,
+rendered at planning too, is appended to the patient's system prompt for each reply.
 """
 
 from __future__ import annotations
@@ -142,8 +144,7 @@ class Conversation:
             self._append(turn.role, turn.text)
             if turn.role == "clinician":
                 self._advance_state(turn.text)
-                by_marker = (turn.state.get("act") or {}).get("by") == "marker"
-                self._advance_affect(turn.text, by_marker)
+                self._advance_affect(turn.text, False, stored=turn.state.get("act"))
         if turns:
             ended = turns[-1].state.get("ended_by")
             if ended is not None:
@@ -237,12 +238,20 @@ class Conversation:
             self._cap = self.plan.sentence_caps.get(key)
         self.state = new
 
-    def _advance_affect(self, clinician_text: str, closed: bool) -> ActChoice | None:
-        """Classify the clinician's act and move the emotional state (None without an arc)."""
+    def _advance_affect(self, clinician_text: str, closed: bool,
+                        stored: dict[str, object] | None = None) -> ActChoice | None:
+        """Classify the clinician's act and move the emotional state (None without an arc).
+
+        On replay the act stored with the turn is used, not classified again: a resumed
+        conversation moves exactly as it did, whoever chose the act."""
         if self.plan.affect is None or self.affect is None:
             return None
-        choice = (ActChoice(act="closing", by="marker") if closed
-                  else classify_act(clinician_text, self.plan.affect.acts))
+        if stored:
+            choice = ActChoice.model_validate(stored)
+        elif closed:
+            choice = ActChoice(act="closing", by="marker")
+        else:
+            choice = classify_act(clinician_text, self.plan.affect.acts)
         self.affect = self.affect.after(choice.act, self.plan.affect)
         return choice
 
