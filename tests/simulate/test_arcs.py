@@ -154,3 +154,53 @@ async def test_arc_metrics_group_a_run_by_arc_template(
         results = arc_results(store, run_ids, by="level:arc")
     assert [g.name for g in results.groups] == ["arc=steady", "arc=relapse"]
     assert all(g.n_conversations == 1 and len(g.arcs[0].scores) == 8 for g in results.groups)
+
+
+async def test_a_configured_model_names_the_acts_and_resume_does_not_ask_it_again(
+    make_server: Callable[..., OllamaTestServer], plan: Callable[..., str], store_path: Path,
+    probe: str, library_root: Path, tmp_path: Path,
+) -> None:
+    import shutil
+
+    from tests.support.replies import patient_reply
+    from workbench.library import Library
+    from workbench.simulate import RunConfig, plan_run
+
+    root = tmp_path / "personas"
+    shutil.copytree(library_root, root)
+    arc_file = root / "axes" / "arc.yaml"
+    arc_file.write_text(arc_file.read_text().replace(
+        "acts:\n  fallback: statement", "acts:\n  model: ollama/qwen2.5:0.5b\n  fallback: statement"))
+
+    def reply(body: dict) -> str:
+        system = body["messages"][0]["content"]
+        if system.startswith("You label what a clinician"):
+            return "Empathy."  # the classifier: every turn is empathic
+        turn = sum(m["role"] == "assistant" for m in body["messages"])
+        return patient_reply(system, body.get("options", {}).get("seed"), turn)
+
+    server = make_server(reply_fn=reply, latency=0.05)
+    with Store(store_path) as store:
+        run_id = plan_run(store, Library(root), RunConfig(
+            personas=[PERSONA], clinician=probe, patient_model="ollama/llama3.2:1b",
+            hosts=[server.url], levels={"arc": "gradual_opening"})).id
+    task = asyncio.create_task(execute_run(store_path, run_id, poll_s=0.02))
+    with Store(store_path) as store:
+        while store.run_progress(run_id).total_turns < 6:
+            await asyncio.sleep(0.01)
+        store.request_cancel(run_id)
+    await asyncio.wait_for(task, 30)
+    asked = sum(r["messages"][0]["content"].startswith("You label")
+                for r in server.requests("/api/chat"))
+    stored_before = len(transcripts(store_path, run_id)[0].turns)
+    await resume_run(store_path, run_id)
+    (conv,) = transcripts(store_path, run_id)
+    assert conv.status == "done"
+    acts = [t.state["act"] for t in conv.turns if t.role == "clinician"]
+    assert {a["act"] for a in acts} == {"empathy"} and {a["by"] for a in acts} == {"model"}
+    felt = [t.state["affect"]["intensity"] for t in conv.turns if t.role == "patient"]
+    assert felt == [3, 2, 2, 1, 1, 0, 0, 0]  # -1 per two empathic turns, from 3
+    asked_after = sum(r["messages"][0]["content"].startswith("You label")
+                      for r in server.requests("/api/chat"))
+    clinician_stored = (stored_before + 1) // 2
+    assert asked_after - asked == 8 - clinician_stored  # stored acts were not asked again

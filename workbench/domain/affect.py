@@ -136,6 +136,13 @@ class ActRules(BaseModel):
     rules: tuple[ActPattern, ...] = Field(min_length=1)
     fallback: Act = "statement"
     """The act when no rule matches."""
+    model: str | None = None
+    """Optional backend spec (e.g. ``ollama/llama3.2:3b``) of a model that names each clinician
+    turn's act instead of the rules; when its reply names no act, the rules decide."""
+    model_instruction: str = (
+        "You label what a clinician's turn in a consultation mainly does. Answer with exactly "
+        "one of these labels and nothing else: {acts}.")
+    """The classifier model's system prompt; ``{acts}`` becomes the list of acts."""
 
 
 class ActChoice(BaseModel):
@@ -175,6 +182,19 @@ def classify_act(text: str, rules: ActRules) -> ActChoice:
             matched = matched or word
         return ActChoice(act=rule.act, by="rules", rule=i, matched=matched)
     return ActChoice(act=rules.fallback, by="rules")
+
+
+def classifier_messages(text: str, rules: ActRules) -> list[dict[str, str]]:
+    """The messages sent to the configured classifier model for one clinician turn."""
+    instruction = rules.model_instruction.replace("{acts}", ", ".join(ACTS))
+    return [{"role": "system", "content": instruction}, {"role": "user", "content": text}]
+
+
+def parse_act(reply: str) -> str | None:
+    """The act a classifier model's reply names (the first act label in it), or None."""
+    lowered = reply.lower().replace(" ", "_").replace("-", "_")
+    found = [(lowered.find(act), act) for act in ACTS if act in lowered]
+    return min(found)[1] if found else None
 
 
 def _starts_with(sentence: str, word: str) -> bool:

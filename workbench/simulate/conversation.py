@@ -26,7 +26,14 @@ from typing import Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from workbench.backends import Reply, ScriptExhausted
-from workbench.domain.affect import ActChoice, AffectPlan, AffectState, classify_act
+from workbench.domain.affect import (
+    ActChoice,
+    AffectPlan,
+    AffectState,
+    classifier_messages,
+    classify_act,
+    parse_act,
+)
 from workbench.domain.axes import Axis
 from workbench.domain.state import PatientState, count_sentences
 from workbench.domain.transcript import Role, Turn
@@ -100,6 +107,8 @@ class Conversation:
         script_remaining: For a scripted clinician, how many questions it has left; the script
             then also asks the first question, and the patient's answer to its last question
             ends the conversation (``ended_by: "script"``).
+        ask_classifier: Calls the model configured to name each clinician turn's act (an arc
+            whose act rules name a ``model``); without it the act rules decide.
     """
 
     def __init__(
@@ -111,8 +120,10 @@ class Conversation:
         ask_clinician: Ask,
         emit: Emit,
         script_remaining: Remaining | None = None,
+        ask_classifier: Ask | None = None,
     ) -> None:
         self.plan = plan
+        self._classifier = ask_classifier
         self._ask = {"patient": ask_patient, "clinician": ask_clinician}
         self._emit = emit
         self._remaining = script_remaining
@@ -182,7 +193,7 @@ class Conversation:
         before = dict(self.state.levels)
         self._advance_state(text)
         state: dict[str, object] = {}
-        choice = self._advance_affect(text, closed)
+        choice = self._advance_affect(text, closed, stored=await self._model_act(text, closed))
         if choice is not None:
             state["act"] = choice.model_dump(exclude_none=True)
         changes = {a: [before[a], lvl] for a, lvl in self.state.levels.items() if before[a] != lvl}
@@ -254,6 +265,15 @@ class Conversation:
             choice = classify_act(clinician_text, self.plan.affect.acts)
         self.affect = self.affect.after(choice.act, self.plan.affect)
         return choice
+
+    async def _model_act(self, text: str, closed: bool) -> dict[str, object] | None:
+        """The configured classifier model's act for a clinician turn (None: the rules decide)."""
+        affect = self.plan.affect
+        if self._classifier is None or affect is None or affect.acts.model is None or closed:
+            return None
+        reply = await self._classifier(classifier_messages(text, affect.acts))
+        act = parse_act(reply.text)
+        return None if act is None else {"act": act, "by": "model", "matched": reply.text[:80]}
 
     def _patient_view(self) -> list[dict[str, str]]:
         """The patient's messages, the current emotional state appended to its system prompt."""

@@ -32,7 +32,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from workbench.backends import BackendError, ScriptedBackend, ScriptLoader
+from workbench.backends import (
+    Backend,
+    BackendError,
+    ChatOptions,
+    ScriptedBackend,
+    ScriptLoader,
+    get_backend,
+)
 from workbench.domain.transcript import ConversationStatus, Transcript, Turn
 from workbench.simulate.calls import (
     PERMANENT_ERRORS,
@@ -43,7 +50,7 @@ from workbench.simulate.calls import (
     close_lanes,
     make_lanes,
 )
-from workbench.simulate.conversation import Conversation, ConversationPlan
+from workbench.simulate.conversation import Ask, Conversation, ConversationPlan
 from workbench.simulate.plan import RunConfig, preflight
 from workbench.simulate.writer import (
     POLL_S,
@@ -183,6 +190,7 @@ class _Execution:
         self.progress = ExecutionProgress(total=len(todo))
         self.gate = CallGate(config.concurrency, retry)
         self.lanes: list[Lane] = []
+        self.classifiers: dict[str, Backend] = {}  # act-classifier backends by spec
         self.tasks: set[asyncio.Task[None]] = set()
         self.started: set[str] = set()
         self.cancelled = cancel_flag  # cancelled before it started
@@ -225,6 +233,8 @@ class _Execution:
             raise
         finally:
             await close_lanes(self.lanes)
+            for backend in self.classifiers.values():
+                await backend.aclose()
         summary = await self._finalize(started)
         error = self.abort_error or self.writer.error
         if isinstance(error, BackendError | StoreError):
@@ -341,6 +351,18 @@ class _Execution:
         return RunSummary(self.run_id, status, self.progress, None,
                           time.perf_counter() - started, None)
 
+    def _act_classifier(self, plan: ConversationPlan, options: ChatOptions) -> Ask | None:
+        """An asker for the model an arc names to classify clinician acts (one backend per spec,
+        closed when the run ends)."""
+        spec = plan.affect.acts.model if plan.affect else None
+        if spec is None:
+            return None
+        if spec not in self.classifiers:
+            self.classifiers[spec] = get_backend(spec, hosts=self.hosts or None,
+                                                 allow_remote=self.allow_remote)
+        return self.gate.asker(self.classifiers[spec],
+                               options.model_copy(update={"temperature": 0.0}))
+
     # -- one conversation ---------------------------------------------------------------------
     async def _converse(self, conv: Transcript, lane: Lane, admit: asyncio.Semaphore) -> None:
         writer = self.writer
@@ -362,6 +384,7 @@ class _Execution:
                 emit=emit,
                 script_remaining=lane.clinician.remaining
                 if isinstance(lane.clinician, ScriptedBackend) else None,
+                ask_classifier=self._act_classifier(plan, options),
             )
             try:
                 if loop.replay(conv.turns) is None:
