@@ -117,7 +117,8 @@ class UnknownBackendSpec(BackendError, ValueError):
             f"Unknown backend {spec!r}{': ' + reason if reason else ''}. Use one of: "
             "'ollama/<model>' (e.g. ollama/llama3.2:3b), "
             "'openai/<model>@<base_url>' (e.g. openai/qwen2.5-7b@http://127.0.0.1:8000/v1), "
-            f"'scripted/<script>' (a question list under personas/scripts/).{hint}",
+            "'scripted/<script>' (a question list under personas/scripts/), "
+            f"'local/smollm2' (the embedded model) or 'local/<path>.gguf'.{hint}",
         )
         self.spec = spec
 

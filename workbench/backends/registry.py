@@ -4,6 +4,8 @@ Specs:
     ``ollama/<model>``             e.g. ``ollama/llama3.2:3b``, ``ollama/library/llama3.2:3b``
     ``openai/<model>@<base_url>``  e.g. ``openai/qwen2.5-7b@http://127.0.0.1:8000/v1``
     ``scripted/<script>``          a question list, e.g. ``scripted/ed_intake``
+    ``local/<model>``              a GGUF model run in this process: ``local/smollm2`` (the
+                                   embedded SmolLM2-135M) or ``local/<path>.gguf``
 """
 
 from __future__ import annotations
@@ -19,16 +21,16 @@ ScriptLoader = Callable[[str], Any]
 """``loader(name)`` returns the script's questions: a list of strings, or an object with a
 ``questions`` list (such as ``workbench.library.Script``)."""
 
-KINDS = ("ollama", "openai", "scripted")
+KINDS = ("ollama", "openai", "scripted", "local")
 
 
 class BackendSpec(NamedTuple):
     """A parsed spec string."""
 
     kind: str
-    """``ollama``, ``openai`` or ``scripted``."""
+    """``ollama``, ``openai``, ``scripted`` or ``local``."""
     model: str
-    """Model name, or the script's name for ``scripted``."""
+    """Model name, the script's name for ``scripted``, a name or a GGUF path for ``local``."""
     base_url: str | None = None
     """For ``openai``: the server's API root."""
 
@@ -95,6 +97,10 @@ def get_backend(
 
         assert base_url is not None  # parse_spec guarantees it
         return OpenAICompatBackend(model, base_url, allow_remote=allow_remote)
+    if kind == "local":  # in this process: no host, so no loopback guard to pass
+        from .local import LocalBackend
+
+        return LocalBackend(model)
     from .scripted import ScriptedBackend
 
     return ScriptedBackend(model, _load_questions(model, script_loader))
