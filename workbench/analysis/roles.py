@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from workbench.analysis.bootstrap import Estimate, Resampling, estimate, wilson_interval
 from workbench.domain.state import count_sentences
 from workbench.domain.transcript import Transcript, Turn
+from workbench.store import Store
 
 _CLINICIAN_ROLES = r"(?:dr\.?(?:\s+[a-z]+)?|doctor|clinician|therapist|counsell?or|nurse|physician|gp)"
 _CLINICIAN_VOICE = re.compile(
@@ -180,6 +181,16 @@ def role_adherence(group: str, transcripts: Iterable[Transcript],
     return RoleAdherence(group=group, n_turns=len(turns), n_conversations=n_conv,
                          counts={c.name: int(flags[:, k].sum()) for k, c in enumerate(CHECKS)},
                          rates=rates)
+
+
+def runs_role_adherence(store: Store, run_ids: Sequence[str]) -> list[RoleAdherence]:
+    """Role adherence of each run's patient turns, one result per run (any status).
+
+    Raises:
+        UnknownRun: a run id is not in the store.
+    """
+    return [role_adherence(run_id, store.conversations_of_run(run_id, with_turns=True))
+            for run_id in run_ids]
 
 
 def role_rows(results: Sequence[RoleAdherence]) -> list[dict[str, object]]:
