@@ -194,9 +194,10 @@ def demo_config(
 def _local_demo(ids: list[str], spec: str, reason: str, allow_remote: bool,
                 max_turns: int) -> DemoPlan:
     """Both sides on a model run in this process (no host involved)."""
+    # One call in flight: the runtime answers one call at a time anyway, and the engine then
+    # admits two conversations, whose four sides each keep a warm context (backends.local).
     config = RunConfig(personas=ids, patient_model=spec, clinician=spec, samples=1,
-                       max_turns=max_turns, concurrency=DEMO_CONCURRENCY,
-                       allow_remote=allow_remote)
+                       max_turns=max_turns, concurrency=1, allow_remote=allow_remote)
     spec = spec.strip()
     note = TINY_MODEL_NOTE if spec.removeprefix("local/").lower() in ALIASES else None
     return DemoPlan(config, DEMO_NAME, f"{spec}: {reason}", note)
