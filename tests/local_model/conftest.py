@@ -39,22 +39,37 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.skip(reason=f"no embedded model: {reason}"))
 
 
+SCRIPTED_PERSONAS = ("ed_uti_02-plain-B-high-high", "ed_uti_02-distrust-A-low-normal")
+SCRIPTED_TURNS = 10
+"""A scripted run long enough for realism (10 patient turns): the intake asks, the model answers."""
+
+
 class RealRun(NamedTuple):
     path: Path
     run_id: str
 
 
+def _run(path: Path, config: RunConfig) -> RealRun:
+    with Store(path) as store:
+        run = plan_run(store, Library(), config)
+    summary = asyncio.run(execute_run(path, run.id))
+    assert summary.status == "done", summary.message
+    return RealRun(path, run.id)
+
+
 @pytest.fixture(scope="package")
 def real_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealRun]:
     """One short seeded conversation per scenario, both sides played by the embedded model."""
-    path = tmp_path_factory.mktemp("local-model") / "store.db"
-    library = Library()
-    personas = [p for p in PERSONAS if p in library.personas()]
-    assert {library.personas()[p].scenario for p in personas} == set(library.scenarios())
-    with Store(path) as store:
-        run = plan_run(store, library, RunConfig(
-            personas=personas, patient_model=MODEL, clinician=MODEL, max_turns=TURNS, seed=7,
-            concurrency=1))
-    summary = asyncio.run(execute_run(path, run.id))
-    assert summary.status == "done", summary.message
-    yield RealRun(path, run.id)
+    personas = Library().personas()
+    assert {personas[p].scenario for p in PERSONAS} == set(Library().scenarios())
+    yield _run(tmp_path_factory.mktemp("local-model") / "store.db", RunConfig(
+        personas=list(PERSONAS), patient_model=MODEL, clinician=MODEL, max_turns=TURNS, seed=7,
+        concurrency=1))
+
+
+@pytest.fixture(scope="package")
+def scripted_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealRun]:
+    """Two emergency patients played by the embedded model, asked the standard intake."""
+    yield _run(tmp_path_factory.mktemp("local-scripted") / "store.db", RunConfig(
+        personas=list(SCRIPTED_PERSONAS), patient_model=MODEL, clinician="scripted/ed_intake",
+        max_turns=SCRIPTED_TURNS, seed=7, concurrency=1))
