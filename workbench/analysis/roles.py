@@ -29,6 +29,8 @@ _CLINICIAN_VOICE = re.compile(
     rf"(?:^\s*|(?<=[.!?*)\]])\s+)\**{_CLINICIAN_ROLES}\**\s*:"
     # The clinician introducing themselves or acting as one.
     r"|\bi(?:'m| am) (?:dr\b|doctor\b|your (?:doctor|therapist|nurse|physician|clinician|gp)\b)"
+    r"|\bi(?:'m| am) (?:a|an|the)(?: [a-z]+)? (?:doctor|physician|therapist|clinician|medical "
+    r"student)\b"
     r"|\bas your (?:doctor|therapist|nurse|physician|clinician|gp)\b"
     r"|\bmy patient\b"
     r"|\bi(?:'ll| will| am going to|'m going to) (?:prescribe|examine you|refer you|order (?:a|some)"
