@@ -85,3 +85,31 @@ async def test_a_gguf_path_is_a_model_of_its_own():
     await backend.check()
     reply = await backend.chat(MESSAGES, ChatOptions(seed=1, num_predict=8))
     assert reply.model == str(path) and reply.completion_tokens
+
+
+async def test_a_continued_conversation_reuses_its_cached_prompt(monkeypatch):
+    from workbench.backends import local_runtime
+    from workbench.library import Library
+    from workbench.simulate.plan import prepare_persona
+
+    kept: list[int] = []
+    original = local_runtime._keep_canonical_prefix
+
+    def recording(context, tokens):
+        original(context, tokens)
+        kept.append(context.llama.n_tokens)  # tokens the call will not evaluate again
+
+    monkeypatch.setattr(local_runtime, "_keep_canonical_prefix", recording)
+    prompt = prepare_persona(Library(), "ed_uti_02-plain-B-high-high", {}).prompts.patient
+    messages = [{"role": "system", "content": prompt},
+                {"role": "user", "content": "What brings you in today?"}]
+    backend = get_backend("local/smollm2")
+    options = ChatOptions(seed=4, num_predict=16)
+    first = await backend.chat(messages, options)
+    more = [*messages, {"role": "assistant", "content": first.text},
+            {"role": "user", "content": "How long has it been going on?"}]
+    second = await backend.chat(more, options)
+    block = local_runtime.BLOCK
+    assert (first.prompt_tokens or 0) > 2 * block
+    assert kept[-1] == (first.prompt_tokens or 0) // block * block  # whole blocks, warm
+    assert kept[-1] > (second.prompt_tokens or 0) - 2 * block  # only the tail is read again
