@@ -56,10 +56,19 @@ async def test_calls_in_flight_are_answered_one_at_a_time_each_whole():
     assert [r.text for r in together] == [r.text for r in alone]
 
 
-async def test_a_timeout_stops_the_reply_with_a_transient_error():
+async def test_the_timeout_cuts_the_reply_like_the_token_limit():
+    reply = await get_backend("local/smollm2").chat(
+        MESSAGES, ChatOptions(seed=3, temperature=1.0, num_predict=200, timeout_s=1e-6))
+    assert reply.completion_tokens == 1 and reply.finish_reason == "length"
+
+
+def test_a_reply_without_a_word_in_time_is_a_transient_error():
+    from workbench.backends.local_runtime import Result
+
+    backend = get_backend("local/smollm2")
     with pytest.raises(TransientBackendError, match="timeout_s"):
-        await get_backend("local/smollm2").chat(
-            MESSAGES, ChatOptions(seed=3, num_predict=200, timeout_s=1e-6))
+        backend._reply(Result("", 40, 1, "length", timed_out=True), ChatOptions(timeout_s=5),
+                       started=0.0)
 
 
 @pytest.mark.parametrize(("model", "message"), [

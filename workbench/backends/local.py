@@ -15,8 +15,10 @@ Why in-process and how it is scheduled:
   one conversation then each re-read only their new turns, not a 1.5k-token system prompt.
 - **Bounded replies.** Every reply has a token limit (``num_predict``, else
   ``local_runtime.DEFAULT_MAX_TOKENS``) and stops at ``timeout_s`` after its call started
-  generating, so a tiny model that loops cannot outlast the call's timeout; a cancelled call
-  stops at its next token.
+  generating, so a tiny model that loops cannot outlast the call's timeout: a reply cut by time
+  is kept with ``finish_reason="length"`` (like one cut by the token limit), and only a call that
+  wrote nothing in time raises the transient timeout error. A cancelled call stops at its next
+  token.
 - **Seeds.** ``seed`` seeds the sampler; the same seed, prompt and build give the same reply,
   whatever the context held before. llama.cpp's results depend on how a prompt is split into
   batches, so a context reuses only whole ``local_runtime.BLOCK``-token blocks that were
@@ -198,8 +200,15 @@ class LocalBackend(Backend):
         except asyncio.CancelledError:
             request.stop.set()  # a running generation stops at its next token
             raise
-        if result.timed_out:
+        return self._reply(result, options, started)
+
+    def _reply(self, result: local_runtime.Result, options: ChatOptions, started: float) -> Reply:
+        """The ``Reply`` of a generation; a timeout without a word is a transient error."""
+        if result.timed_out and not result.text.strip():
+            # Not one word within the timeout (a machine far too busy): retrying may work.
             raise TransientBackendError.timed_out(self.name, self.model, options.timeout_s)
+        # A reply the timeout cut is kept, like one the token limit cut: retrying the same call
+        # on the same busy CPU would only be cut again, after as long.
         return Reply(text=result.text.strip(), prompt_tokens=result.prompt_tokens,
                      completion_tokens=result.completion_tokens,
                      latency_s=time.perf_counter() - started, model=self.model, host=None,
