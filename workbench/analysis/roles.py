@@ -32,7 +32,7 @@ _CLINICIAN_VOICE = re.compile(
     r"|\bi(?:'m| am) (?:a|an|the)(?: [a-z]+)? (?:doctor|physician|therapist|clinician|medical "
     r"student)\b"
     r"|\bas your (?:doctor|therapist|nurse|physician|clinician|gp)\b"
-    r"|\bmy patient\b"
+    r"|\bmy patients?\b|\bi have (?:a lot of |many |so many |some )?(?:other )?patients\b"
     r"|\bi(?:'ll| will| am going to|'m going to) (?:prescribe|examine you|refer you|order (?:a|some)"
     r" (?:test|scan|x-ray|blood))"
     r"|\blet me (?:examine you|take a look at you|listen to your (?:chest|heart|lungs))"
