@@ -9,7 +9,7 @@ import streamlit as st
 
 from workbench import launch
 from workbench.backends import BackendError, ChatOptions
-from workbench.hosts_status import DEMO_OFFER, ollama_banner, probe_hosts, reachable_models
+from workbench.hosts_status import DEMO_OFFER, model_offer, probe_hosts
 from workbench.library import Library, LibraryError
 from workbench.settings import load_settings
 from workbench.store import Store, StoreError
@@ -25,12 +25,15 @@ st.title("Runs")
 settings = load_settings()
 library = Library(settings.personas_dir)
 statuses = probe(tuple(settings.ollama_hosts), allow_remote=settings.allow_remote)
-if banner := ollama_banner(statuses):
-    st.warning(inert_markdown(banner), icon=":material/power_off:")
+offer = model_offer(statuses)
+if offer.banner:
+    st.warning(inert_markdown(offer.banner), icon=":material/power_off:")
     if st.button("Check again", key="runs_recheck"):
         probe.clear()
         st.rerun()
-models = [m.spec for m in reachable_models(statuses)]
+if offer.note:
+    st.info(offer.note, icon=":material/science:")
+models = offer.specs
 try:
     personas, scenarios, axes, scripts = (library.personas(), library.scenarios(),
                                           library.axes(), library.scripts())
@@ -62,7 +65,7 @@ def start(config: RunConfig, name: str | None, what: str) -> None:
 
 if not runs:
     st.info(DEMO_OFFER, icon=":material/waving_hand:")
-    if st.button("Run the demo", key="runs_demo", type="primary", disabled=bool(banner)):
+    if st.button("Run the demo", key="runs_demo", type="primary", disabled=not models):
         from workbench.demo import DemoUnavailable, demo_config
         try:
             demo = demo_config(personas, statuses, allow_remote=settings.allow_remote)
@@ -91,8 +94,8 @@ patient = left.selectbox(
     "Patient model", patient_options, key="runs_patient", accept_new_options=True,
     index=patient_options.index(default) if default in patient_options else (0 if models else None),
     placeholder="Type a model spec, e.g. ollama/llama3.2:1b",
-    help="Listed from the configured Ollama host(s); type any spec such as ollama/<model> or "
-    "openai/<model>@<base_url>.")
+    help="Listed from the configured Ollama host(s), then the embedded local/smollm2; type any "
+    "spec such as ollama/<model>, openai/<model>@<base_url> or local/<path>.gguf.")
 script_labels = {f"scripted/{sid}": f"scripted/{sid} — {s.label} ({s.scenario})"
                  for sid, s in scripts.items()}
 clinician = right.selectbox(

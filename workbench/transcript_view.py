@@ -16,6 +16,8 @@ import string
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
+from workbench.analysis.roles import LABELS as ROLE_LABELS
+from workbench.analysis.roles import role_flags
 from workbench.domain.transcript import Role, Transcript, Turn
 from workbench.store.records import ConversationFilter, PersonaRecord, TurnHit
 
@@ -145,7 +147,8 @@ def chat_bubbles(transcript: Transcript, persona: PersonaRecord | None = None) -
 
 def turn_caption(turn: Turn, persona_levels: dict[str, str]) -> str:
     """One plain line: turn number, levels that are scheduled or moved, sentences against the cap,
-    level changes, why the conversation ended, latency and tokens."""
+    level changes, role failures (``analysis.roles``), why the conversation ended, latency and
+    tokens."""
     state: dict[str, Any] = turn.state or {}
     parts = [f"turn {turn.index}"]
     levels = state.get("levels") or {}
@@ -158,6 +161,9 @@ def turn_caption(turn: Turn, persona_levels: dict[str, str]) -> str:
         parts.append(f"{state['sentences']} sentences" + (f" / cap {cap}{over}" if cap else ""))
     for axis, change in (state.get("level_changes") or {}).items():
         parts.append(f"{axis}: {' → '.join(map(str, change))}")
+    # Over the cap is said above, with the counts; the other role failures only here.
+    if breaks := [ROLE_LABELS[f] for f in role_flags(turn) if f != "over_cap"]:
+        parts.append("out of role: " + ", ".join(breaks))
     if state.get("ended_by"):
         parts.append(f"ended by {state['ended_by']}")
     if turn.latency_s is not None:

@@ -214,6 +214,14 @@ def _changed_library(root: Path) -> Path:
     return root
 
 
+
+@pytest.fixture(autouse=True)
+def _no_embedded_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages offer only the models a test serves: the embedded model counts as not installed
+    unless the test patches ``embedded_missing`` back (as the embedded-model tests do)."""
+    monkeypatch.setattr("workbench.backends.local.embedded_missing",
+                        lambda: "not installed (page tests)")
+
 @pytest.fixture(scope="session")
 def filled_store_template(tmp_path_factory: pytest.TempPathFactory) -> FilledStore:
     """The filled store, built once; tests use ``filled_store`` (a copy) instead."""

@@ -179,6 +179,19 @@ def test_an_unreachable_host_shows_the_howto_banner(
     assert at.selectbox(key="runs_patient").options == []  # typed specs still possible
 
 
+def test_without_ollama_the_embedded_model_is_offered_with_its_caveat(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("workbench.backends.local.embedded_missing", lambda: None)
+    at = page()
+    assert not at.exception
+    assert "No model server is reachable" in at.warning[0].value  # Ollama's how-to stays
+    (note,) = [i.value for i in at.info if "not to study patients" in i.value]
+    assert "tiny" in note and "ollama pull" in note
+    assert at.selectbox(key="runs_patient").options == ["local/smollm2"]
+    assert not at.button(key="runs_demo").disabled
+
+
 def test_an_empty_store_offers_the_demo_which_runs_detached(
     store_path: Path, serve: Callable[..., OllamaTestServer],
 ) -> None:
@@ -264,7 +277,9 @@ def test_the_first_run_loads_neither_the_engine_nor_a_model_sdk(
                          text=True, check=True, env=os.environ.copy(), timeout=120).stdout
     result = json.loads(out.strip().splitlines()[-1])
     assert result["exceptions"] == []
-    assert result["models"] == ["ollama/llama3.2:1b", "ollama/qwen2.5:0.5b"]  # probed all the same
+    # Probed all the same; then the embedded model where it is installed (no patch in a subprocess).
+    assert result["models"][:2] == ["ollama/llama3.2:1b", "ollama/qwen2.5:0.5b"]
+    assert result["models"][2:] in ([], ["local/smollm2"])
     heavy = {"ollama", "openai", "httpx", "workbench.simulate", "workbench.simulate.engine",
-             "workbench.demo"}
+             "workbench.demo", "llama_cpp"}
     assert heavy.isdisjoint(result["loaded"])

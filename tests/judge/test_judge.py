@@ -152,6 +152,17 @@ def test_parse_verdict_keeps_only_valid_values(reply: str, values: dict, invalid
     assert parse_verdict(reply, items) == (values, invalid)
 
 
+@pytest.mark.parametrize(("reply", "expected"), [
+    ("Sure! {'empathy': 4, 'realism': 'high',} Hope that helps.", {"empathy": 4, "realism": "high"}),
+    ("```python\n{'a': True, 'b': None}\n```", {"a": True, "b": None}),
+    ('{"a": ' + "[" * 5000 + "1", None),  # a looping model's endless nesting
+    ("The patient was fine. I would rate it 3 out of 5.", None),  # no object: nothing guessed
+    ("{__import__('os').system('true')}", None),  # literals only: nothing is executed
+])
+def test_first_json_object_reads_what_small_models_write(reply: str, expected: object) -> None:
+    assert first_json_object(reply) == expected
+
+
 def test_first_json_object_skips_non_objects() -> None:
     assert first_json_object('[1] "x" {"a": {"b": 1}} {"c": 2}') == {"a": {"b": 1}}
     assert first_json_object("{") is None

@@ -12,9 +12,10 @@ guessed. Stored values are ``submitted``, so the Agreement page compares them wi
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,19 +85,46 @@ def judge_prompt(
 
 
 def first_json_object(text: str) -> dict[str, Any] | None:
-    """The first JSON object in a reply (code fences and chatter around it ignored), or None."""
+    """The first JSON object in a reply (code fences and chatter around it ignored), or None.
+
+    Small models often write the object Python-style (``{'empathy': 3}``, ``True``, a trailing
+    comma): when no strict JSON object is found, the first brace-balanced span that is a Python
+    dict literal counts (``ast.literal_eval``: literals only, nothing is executed).
+    """
     decoder = json.JSONDecoder()
     start = text.find("{")
     while start != -1:
         try:
             value, _ = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # a looping model nests without end
             pass
         else:
             if isinstance(value, dict):
                 return value
         start = text.find("{", start + 1)
+    for span in _brace_spans(text):
+        try:
+            value = ast.literal_eval(span)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+        if isinstance(value, dict):
+            return value
     return None
+
+
+def _brace_spans(text: str, longest: int = 20_000, starts: int = 50) -> Iterator[str]:
+    """Spans from each of the first ``starts`` ``{`` to the ``}`` that balances it (at most
+    ``longest`` characters): bounded work whatever a model wrote."""
+    start = text.find("{")
+    while start != -1 and starts > 0:
+        starts -= 1
+        depth = 0
+        for end in range(start, min(len(text), start + longest)):
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            if depth == 0:
+                yield text[start:end + 1]
+                break
+        start = text.find("{", start + 1)
 
 
 def parse_verdict(

@@ -121,7 +121,8 @@ class UnknownBackendSpec(BackendError, ValueError):
             "'ollama/<model>' (e.g. ollama/llama3.2:3b), "
             "'openai/<model>@<base_url>' (e.g. openai/qwen2.5-7b@http://127.0.0.1:8000/v1), "
             "'scripted/<script>' (a question list under personas/scripts/), "
-            f"'replay/<corpus>' (a real conversation's clinician turns, for twins).{hint}",
+            "'replay/<corpus>' (a real conversation's clinician turns, for twins), "
+            f"'local/smollm2' (the embedded model) or 'local/<path>.gguf'.{hint}",
         )
         self.spec = spec
 

@@ -357,7 +357,7 @@ class _Execution:
 
             loop = Conversation(
                 plan, conv.clinician_prompt or "",
-                ask_patient=self.gate.asker(lane.patient, options),
+                ask_patient=self.gate.asker(lane.patient, plan.patient_options(options)),
                 ask_clinician=self.gate.asker(lane.clinician, options),
                 emit=emit,
                 script_remaining=lane.clinician.remaining
