@@ -174,7 +174,12 @@ async def test_a_confused_patient_settles_as_a_scripted_clinician_reassures(
     levels = [t.state["levels"]["confusion"] for t in conv.turns if t.role == "patient"]
     assert levels == ["high", "moderate", "moderate", "normal", "normal", "normal"]
     systems = [r["messages"][0]["content"] for r in server.requests("/api/chat")]
-    prompts = conv.metadata["plan"]["patient_prompts"]
+    # The plan names each state's prompt by hash; the text is stored once, in the prompts table.
+    plan = conv.metadata["plan"]
+    assert plan["patient_prompts"] == {} and len(plan["patient_prompt_hashes"]) == 3
+    with Store(store_path) as store:
+        texts = store.prompt_texts(plan["patient_prompt_hashes"].values())
+    prompts = {key: texts[h] for key, h in plan["patient_prompt_hashes"].items()}
     assert systems == [prompts[f"confusion={level}"] for level in levels]
     assert systems[0] == conv.patient_prompt and len(set(systems)) == 3
 

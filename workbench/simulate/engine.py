@@ -6,10 +6,16 @@
   the server can reuse its cached prompt between turns.
 - **Writes**: every turn goes to one ``StoreWriter`` thread as soon as it exists and is committed
   on its own; the event loop never waits on SQLite.
+- **Memory**: conversations stream from the store into the engine, a page at a time, as slots
+  free (``read_batch``); a run of 100,000 conversations holds about as much as a run of 100.
+- **Ownership**: an execution first claims the run in the store (``claim_run``) and keeps a
+  heartbeat while it works; a second executor is refused before it changes anything.
 - **Faults**: transient errors (5xx, timeouts, malformed or dropped replies) are retried with
   exponential backoff and full jitter; a conversation that still fails is marked ``failed`` with
-  the reason and the run goes on. Permanent errors (server unreachable, model missing, remote host
-  refused) abort the run with the backend's message; unfinished conversations stay resumable.
+  the reason and the run goes on. A host that stops answering (or lacks the model) is taken out
+  of rotation and its conversations continue on the other hosts from where they were; the run
+  aborts only when no host is left, or on a refused remote host, with the backend's message.
+  Unfinished conversations stay resumable.
 - **Cancel**: the writer polls the run's cancel flag; in-flight conversations are interrupted and,
   with those never started, marked ``cancelled``. A cancel counts whenever it comes: a fresh run
   whose flag is already set starts nothing, and the launcher checks the flag before every
@@ -32,9 +38,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from workbench.backends import BackendError, ScriptedBackend, ScriptLoader
+from workbench.backends import (
+    Backend,
+    BackendError,
+    ChatOptions,
+    Reply,
+    ScriptedBackend,
+    ScriptLoader,
+)
 from workbench.domain.transcript import ConversationStatus, Transcript, Turn
 from workbench.simulate.calls import (
+    HOST_ERRORS,
     PERMANENT_ERRORS,
     CallGate,
     ConversationFailed,
@@ -43,12 +57,16 @@ from workbench.simulate.calls import (
     close_lanes,
     make_lanes,
 )
-from workbench.simulate.conversation import Conversation, ConversationPlan
+from workbench.simulate.conversation import Ask, Conversation
 from workbench.simulate.plan import RunConfig, preflight
 from workbench.simulate.writer import (
     POLL_S,
+    Admitted,
     StoreWriter,
-    load_run,
+    new_owner,
+    open_run,
+    read_batch,
+    release_run,
     set_run_status,
     settle_status,
 )
@@ -62,6 +80,10 @@ __all__ = [
     "execute_run",
     "resume_run",
 ]
+
+
+_PAGE = 64
+"""Conversations read from the store at a time (at least the admission width)."""
 
 
 class RunAborted(Exception):
@@ -103,6 +125,8 @@ class RunSummary(NamedTuple):
     """From the start of ``execute_run`` to the last write committed."""
     generating_s: float | None
     """From the first model call to the last turn committed (None when nothing was called)."""
+    dropped_hosts: list[tuple[str, str]] = []
+    """Hosts taken out of rotation during the run, each with the reason."""
 
 
 ProgressCallback = Callable[[ExecutionProgress], None]
@@ -120,6 +144,7 @@ async def execute_run(
     retry: RetryPolicy | None = None,
     script_loader: ScriptLoader | None = None,
     poll_s: float = POLL_S,
+    timeout_s: float | None = None,
 ) -> RunSummary:
     """Execute a planned run's unfinished conversations.
 
@@ -136,9 +161,11 @@ async def execute_run(
         script_loader: Loads a ``scripted/`` clinician's questions when the run has none stored
             (runs planned by ``plan_run`` store them).
         poll_s: Seconds between polls of the cancel flag.
+        timeout_s: Override the run's model timeout (seconds per call).
 
     Raises:
         UnknownRun: No such run (a ``KeyError``).
+        RunClaimed: Another live process executes the run; nothing was changed.
         RunAborted: A permanent error (unreachable server, missing model, refused host); the run
             is marked failed with the same message and stays resumable.
     """
@@ -146,15 +173,24 @@ async def execute_run(
     statuses: list[ConversationStatus] = ["pending", "running"]
     statuses += ["cancelled"] if resume or retry_failed else []
     statuses += ["failed"] if retry_failed else []
-    # A resume overrides an earlier cancel (and clears it); a fresh start honours it.
-    config, todo, flagged = await asyncio.to_thread(
-        functools.partial(load_run, store_path, run_id, statuses, clear_cancel=resume))
-    if config.script is not None:  # the questions as planned, whatever the library says now
-        script_loader = _planned_script(config.script)
-    execution = _Execution(store_path, run_id, config, todo, on_progress=on_progress,
-                           hosts=hosts, allow_remote=allow_remote, retry=retry or RetryPolicy(),
-                           script_loader=script_loader, poll_s=poll_s, cancel_flag=flagged)
-    return await execution.run(started)
+    owner = new_owner()
+    # The claim comes first: a second executor is refused before it changes anything. A resume
+    # overrides an earlier cancel (and clears it); a fresh start honours it.
+    config, total, flagged = await asyncio.to_thread(functools.partial(
+        open_run, store_path, run_id, owner, statuses, clear_cancel=resume))
+    try:
+        if config.script is not None:  # the questions as planned, whatever the library says now
+            script_loader = _planned_script(config.script)
+        if timeout_s is not None:
+            config = config.model_copy(update={
+                "options": config.options.model_copy(update={"timeout_s": timeout_s})})
+        execution = _Execution(store_path, run_id, config, statuses, total, owner=owner,
+                               on_progress=on_progress, hosts=hosts, allow_remote=allow_remote,
+                               retry=retry or RetryPolicy(), script_loader=script_loader,
+                               poll_s=poll_s, cancel_flag=flagged)
+        return await execution.run(started)
+    finally:
+        await asyncio.shield(asyncio.to_thread(release_run, store_path, run_id, owner))
 
 
 async def resume_run(store_path: str | Path, run_id: str, **kwargs: Any) -> RunSummary:
@@ -166,21 +202,31 @@ def _planned_script(questions: list[str]) -> ScriptLoader:
     return lambda name: questions
 
 
+@dataclass(eq=False)
+class _Seat:
+    """Where a conversation is served now (it moves when its host stops answering)."""
+
+    lane: Lane
+
+
 class _Execution:
     """One execution of a run: the state shared by its conversation tasks."""
 
     def __init__(self, store_path: str | Path, run_id: str, config: RunConfig,
-                 todo: list[Transcript], *, on_progress: ProgressCallback | None,
-                 hosts: Sequence[str] | None, allow_remote: bool | None, retry: RetryPolicy,
-                 script_loader: ScriptLoader | None, poll_s: float, cancel_flag: bool) -> None:
-        self.store_path, self.run_id, self.config, self.todo = store_path, run_id, config, todo
+                 statuses: list[ConversationStatus], total: int, *, owner: str,
+                 on_progress: ProgressCallback | None, hosts: Sequence[str] | None,
+                 allow_remote: bool | None, retry: RetryPolicy, script_loader: ScriptLoader | None,
+                 poll_s: float, cancel_flag: bool) -> None:
+        self.store_path, self.run_id, self.config = store_path, run_id, config
+        self.statuses, self.owner = statuses, owner
         self.hosts = list(hosts or config.hosts)
         self.allow_remote = config.allow_remote if allow_remote is None else allow_remote
         self.script_loader, self.poll_s = script_loader, poll_s
         self.on_progress = on_progress
-        self.progress = ExecutionProgress(total=len(todo))
+        self.progress = ExecutionProgress(total=total)
         self.gate = CallGate(config.concurrency, retry)
         self.lanes: list[Lane] = []
+        self.dropped: list[tuple[str, str]] = []
         self.tasks: set[asyncio.Task[None]] = set()
         self.started: set[str] = set()
         self.cancelled = cancel_flag  # cancelled before it started
@@ -189,22 +235,24 @@ class _Execution:
 
     # -- the whole run ------------------------------------------------------------------------
     async def run(self, started: float) -> RunSummary:
-        if not self.todo:
+        if not self.progress.total:
             return await self._finish_without_work(started)
         if not self.cancelled:  # cancelled before it started: no server is needed to say so
             try:
-                await preflight(self.config, hosts=self.hosts, allow_remote=self.allow_remote,
-                                script_loader=self.script_loader)
-            except BackendError as exc:  # unreachable, model missing, host refused, bad script
+                check = await preflight(self.config, hosts=self.hosts,
+                                        allow_remote=self.allow_remote,
+                                        script_loader=self.script_loader)
+            except BackendError as exc:  # no host answers, model missing, host refused, script
                 await asyncio.to_thread(set_run_status, self.store_path, self.run_id, "failed")
                 raise RunAborted(exc.message) from exc
+            self.dropped += check.dropped
             self.lanes = make_lanes(self.config.patient_model, self.config.clinician,
-                                    self.hosts, allow_remote=self.allow_remote,
+                                    check.hosts or self.hosts, allow_remote=self.allow_remote,
                                     script_loader=self.script_loader)
         loop = asyncio.get_running_loop()
         self.writer = StoreWriter(self.store_path, self.run_id, loop=loop,
                                   on_cancel=self.cancel, on_error=self._abort,
-                                  poll_s=self.poll_s)
+                                  owner=self.owner, poll_s=self.poll_s)
         await self.writer.start()
         self.writer.set_run_status("running")
         try:
@@ -222,6 +270,7 @@ class _Execution:
             await self._finalize(started)
             raise
         finally:
+            await self.gate.aclose()
             await close_lanes(self.lanes)
         summary = await self._finalize(started)
         error = self.abort_error or self.writer.error
@@ -234,34 +283,73 @@ class _Execution:
     async def _launch_all(self) -> None:
         # Two conversations per slot keep every slot fed while conversations still finish in
         # order, so a cancelled or interrupted run leaves mostly complete transcripts.
-        admit = asyncio.Semaphore(2 * self.config.concurrency * max(1, len(self.lanes)))
-        launched = 0
+        width = 2 * self.config.concurrency * max(1, len(self.lanes))
+        admit = asyncio.Semaphore(width)
+        launched, last_seq = 0, -1
         try:
-            for conversation in self.todo:
-                # Checked before and after the wait: a cancel or an abort may come at any point,
-                # even before this task existed (then nobody could cancel it).
+            # Conversations stream from the store a page at a time as slots free (keyset paging
+            # on their row order), so memory stays flat however large the run.
+            while batch := await asyncio.to_thread(
+                    functools.partial(read_batch, self.store_path, self.run_id, self.statuses,
+                                      after_seq=last_seq, limit=max(width, _PAGE))):
+                for admitted in batch:
+                    # Checked before and after the wait: a cancel or an abort may come at any
+                    # point, even before this task existed (then nobody could cancel it).
+                    if self._stopping:
+                        break
+                    await admit.acquire()
+                    if self._stopping:
+                        break
+                    lane = self._least_busy()
+                    lane.active += 1
+                    conv = admitted.conversation
+                    task = asyncio.create_task(self._converse(admitted, _Seat(lane), admit))
+                    self.tasks.add(task)
+                    task.add_done_callback(functools.partial(self._task_done, conv=conv))
+                    launched, last_seq = launched + 1, admitted.seq
                 if self._stopping:
                     break
-                await admit.acquire()
-                if self._stopping:
-                    break
-                lane = min(self.lanes, key=lambda ln: ln.active)
-                lane.active += 1
-                task = asyncio.create_task(self._converse(conversation, lane, admit))
-                self.tasks.add(task)
-                task.add_done_callback(functools.partial(self._task_done, conv=conversation))
-                launched += 1
         except asyncio.CancelledError:
             pass  # stopped by cancel() or an abort: settled below
         if self.cancelled:  # conversations never started are cancelled too
-            for conversation in self.todo[launched:]:
-                self.writer.set_conversation_status(conversation.id, "cancelled")
-                self.progress.cancelled += 1
+            self.writer.cancel_rest(self.statuses, last_seq)
+            self.progress.cancelled += max(0, self.progress.total - launched)
             self._report()
+
+    def _least_busy(self) -> Lane:
+        return min((ln for ln in self.lanes if ln.alive), key=lambda ln: ln.active)
+
+    def _asker(self, seat: _Seat, side: str, options: ChatOptions) -> Ask:
+        """One side's model calls for a conversation, following it when its host fails over."""
+        async def ask(messages: list[dict[str, str]]) -> Reply:
+            while True:
+                backend = getattr(seat.lane, side)
+                try:
+                    return await self.gate.call(backend, messages, options)
+                except HOST_ERRORS as exc:
+                    self._fail_over(seat, backend, exc)
+
+        return ask
+
+    def _fail_over(self, seat: _Seat, backend: Backend, exc: BackendError) -> None:
+        """Take the seat's host out of rotation and move the conversation to another host; the
+        conversation continues from where it is. Re-raises ``exc`` when no host is left."""
+        lane = seat.lane
+        if lane.host is None or backend.host != lane.host:
+            raise exc  # not a per-host server (e.g. one OpenAI server): nowhere to move to
+        if lane.alive:
+            lane.alive = False
+            self.dropped.append((lane.host, exc.message))
+        if not any(ln.alive for ln in self.lanes):
+            raise exc
+        lane.active -= 1
+        seat.lane = self._least_busy()
+        seat.lane.active += 1
 
     @property
     def _stopping(self) -> bool:
-        return self.cancelled or self.abort_error is not None
+        return (self.cancelled or self.abort_error is not None
+                or (bool(self.lanes) and not any(ln.alive for ln in self.lanes)))
 
     def _task_done(self, task: asyncio.Task[None], conv: Transcript) -> None:
         self.tasks.discard(task)
@@ -270,6 +358,7 @@ class _Execution:
                 self._interrupted(conv)
         elif task.exception() is not None:
             self._abort(task.exception())  # type: ignore[arg-type]
+        self.started.discard(conv.id)
 
     def _interrupted(self, conv: Transcript) -> None:
         # On a cancel the conversation is cancelled; on an abort it stays resumable.
@@ -319,7 +408,7 @@ class _Execution:
         first = self.gate.first_call
         generating = last - first if last and first else None
         return RunSummary(self.run_id, status, p, message, time.perf_counter() - started,
-                          generating)
+                          generating, self.dropped)
 
     def _failure_message(self, err: BaseException) -> str:
         resume = f"`workbench run --resume {self.run_id}`"
@@ -337,15 +426,14 @@ class _Execution:
         # may have died between its last conversation and the run's final status).
         status = await asyncio.to_thread(settle_status, self.store_path, self.run_id)
         return RunSummary(self.run_id, status, self.progress, None,
-                          time.perf_counter() - started, None)
+                          time.perf_counter() - started, None, self.dropped)
 
     # -- one conversation ---------------------------------------------------------------------
-    async def _converse(self, conv: Transcript, lane: Lane, admit: asyncio.Semaphore) -> None:
-        writer = self.writer
+    async def _converse(self, admitted: Admitted, seat: _Seat, admit: asyncio.Semaphore) -> None:
+        writer, conv = self.writer, admitted.conversation
         self.started.add(conv.id)
         try:
             writer.set_conversation_status(conv.id, "running")
-            plan = ConversationPlan.model_validate(conv.metadata["plan"])
             options = self.config.options.model_copy(update={"seed": conv.seed})
 
             def emit(turn: Turn, cid: str = conv.id) -> None:
@@ -353,18 +441,20 @@ class _Execution:
                 self.progress.turns += 1
                 self._report()
 
-            loop = Conversation(
-                plan, conv.clinician_prompt or "",
-                ask_patient=self.gate.asker(lane.patient, options),
-                ask_clinician=self.gate.asker(lane.clinician, options),
-                emit=emit,
-                script_remaining=lane.clinician.remaining
-                if isinstance(lane.clinician, ScriptedBackend) else None,
-            )
             try:
+                plan = admitted.plan()
+                clinician = seat.lane.clinician
+                loop = Conversation(
+                    plan, conv.clinician_prompt or "",
+                    ask_patient=self._asker(seat, "patient", options),
+                    ask_clinician=self._asker(seat, "clinician", options),
+                    emit=emit,
+                    script_remaining=clinician.remaining
+                    if isinstance(clinician, ScriptedBackend) else None,
+                )
                 if loop.replay(conv.turns) is None:
                     await loop.run()
-            except ValueError as exc:  # stored turns that do not continue the conversation
+            except ValueError as exc:  # a broken plan, or stored turns that do not continue it
                 raise ConversationFailed(str(exc)) from exc
             writer.set_conversation_status(conv.id, "done")
             self.progress.done += 1
@@ -378,7 +468,7 @@ class _Execution:
             self._interrupted(conv)
             raise
         finally:
-            lane.active -= 1
+            seat.lane.active -= 1
             admit.release()
             self._report()
 

@@ -14,12 +14,21 @@ import difflib
 import fnmatch
 import itertools
 import os
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workbench.backends import ChatOptions, ScriptLoader, check_backend, parse_spec
+from workbench.backends import (
+    BackendError,
+    ChatOptions,
+    NonLoopbackRefused,
+    ScriptLoader,
+    check_backend,
+    normalize_host,
+    parse_spec,
+)
+from workbench.backends.hosts import ollama_hosts_from_env
 from workbench.domain.prompts import RenderedPrompts, ResolvedPersona
 from workbench.domain.state import PatientState
 from workbench.simulate.conversation import ConversationPlan, state_key
@@ -27,7 +36,7 @@ from workbench.simulate.conversation import ConversationPlan, state_key
 if TYPE_CHECKING:
     from workbench.library import Library
     from workbench.store import Store
-    from workbench.store.records import RunRecord
+    from workbench.store.records import NewConversation, RunRecord
 
 
 class PlanError(ValueError):
@@ -254,8 +263,6 @@ def plan_run(
     Raises:
         LibraryError: A persona cannot be resolved or rendered, or the script is unknown.
     """
-    from workbench.store.records import NewConversation
-
     scripted = config.scripted_clinician
     prepared = [prepare_persona(library, pid, config.levels) for pid in config.personas]
     if scripted and config.script is None:
@@ -265,10 +272,22 @@ def plan_run(
                     f"{config.patient_model} · {config.clinician}")
     run = store.create_run(name=name, config=config.model_dump(mode="json"),
                            patient_model=config.patient_model, clinician=config.clinician)
-    conversations = []
+    store.add_conversations(_new_conversations(store, run.id, config, prepared))
+    return run
+
+
+def _new_conversations(store: Store, run_id: str, config: RunConfig,
+                       prepared: Sequence[PreparedPersona]) -> Iterator[NewConversation]:
+    """The run's conversations, one at a time (the store adds them in batches)."""
+    from workbench.store.records import NewConversation
+
+    scripted = config.scripted_clinician
     for item in prepared:
         resolved, scenario = item.resolved, item.resolved.scenario
         persona_hash = store.upsert_persona(resolved)
+        # Every state's prompt is stored once; the plan names them by hash.
+        keys = list(item.patient_prompts)
+        hashes = dict(zip(keys, store.add_prompts(item.patient_prompts[k] for k in keys)))
         scheduled = {a: resolved.axes[a] for a in
                      PatientState.start(dict(resolved.persona.levels), resolved.axes).levels}
         for sample in range(config.samples):
@@ -280,11 +299,11 @@ def plan_run(
                 end_marker=scenario.end_marker,
                 persona_levels=dict(resolved.persona.levels),
                 scheduled_axes=scheduled,
-                patient_prompts=item.patient_prompts,
+                patient_prompt_hashes=hashes,
                 sentence_caps=item.sentence_caps,
             )
-            conversations.append(NewConversation(
-                run_id=run.id,
+            yield NewConversation(
+                run_id=run_id,
                 persona_id=resolved.persona.id,
                 persona_hash=persona_hash,
                 scenario=scenario.id,
@@ -300,9 +319,16 @@ def plan_run(
                 patient_template_hash=item.prompts.patient_template_hash,
                 clinician_template_hash=None if scripted else item.prompts.clinician_template_hash,
                 metadata={"plan": plan.model_dump(mode="json")},
-            ))
-    store.add_conversations(conversations)
-    return run
+            )
+
+
+class Preflight(NamedTuple):
+    """What the preflight found: the hosts to use and those that did not answer."""
+
+    hosts: list[str]
+    """The Ollama hosts that answered with the models (empty: not an Ollama run)."""
+    dropped: list[tuple[str, str]]
+    """Hosts left out, each with the problem found."""
 
 
 async def preflight(
@@ -311,16 +337,44 @@ async def preflight(
     hosts: Sequence[str] | None = None,
     allow_remote: bool | None = None,
     script_loader: ScriptLoader | None = None,
-) -> None:
+) -> Preflight:
     """Check that both sides' servers are reachable and have their models (or the script loads).
 
+    Several Ollama hosts are checked one by one: the run goes ahead on those that answer, and
+    fails only when none does.
+
     Raises:
-        BackendError: The first problem, with what to do (``ollama serve``, ``ollama pull``...).
+        BackendError: The first problem, with what to do (``ollama serve``, ``ollama pull``...);
+            for several hosts, the first host's problem when no host passes.
     """
-    targets = list(hosts or config.hosts) or None
     remote = config.allow_remote if allow_remote is None else allow_remote
-    for spec in dict.fromkeys((config.patient_model, config.clinician)):
-        await check_backend(spec, hosts=targets, allow_remote=remote, script_loader=script_loader)
+    specs = list(dict.fromkeys((config.patient_model, config.clinician)))
+    per_host = [spec for spec in specs if parse_spec(spec).kind == "ollama"]
+    for spec in specs:
+        if spec not in per_host:
+            await check_backend(spec, allow_remote=remote, script_loader=script_loader)
+    if not per_host:
+        return Preflight([], [])
+    targets = list(dict.fromkeys(normalize_host(h) for h in (hosts or config.hosts)))
+    targets = targets or ollama_hosts_from_env()
+    alive: list[str] = []
+    dropped: list[tuple[str, str]] = []
+    first: BackendError | None = None
+    for host in targets:
+        try:
+            for spec in per_host:
+                await check_backend(spec, hosts=[host], allow_remote=remote)
+        except NonLoopbackRefused:
+            raise  # a setting to change, not a host that is down
+        except BackendError as exc:
+            first = first or exc
+            dropped.append((host, exc.message))
+        else:
+            alive.append(host)
+    if not alive:
+        assert first is not None
+        raise first
+    return Preflight(alive, dropped)
 
 
 def plan_checked_run(

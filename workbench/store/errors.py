@@ -80,3 +80,28 @@ class GapInTurns(StoreError):
         self.conversation_id = conversation_id
         self.index = index
         self.expected = expected
+
+
+class RunClaimed(StoreError):
+    """Another live process is executing this run (its heartbeat is recent)."""
+
+    def __init__(self, run_id: str, owner: str, age_s: float, stale_after_s: float) -> None:
+        super().__init__(
+            f"run {run_id!r} is being executed by another process ({owner}, last heartbeat "
+            f"{age_s:.0f} s ago); nothing was changed. Let it finish, or stop it with "
+            f"`workbench runs cancel {run_id}`. A process that died is taken over "
+            f"automatically once its heartbeat is {stale_after_s:.0f} s old."
+        )
+        self.run_id = run_id
+        self.owner = owner
+
+
+class RunTakenOver(StoreError):
+    """This process lost its claim on a run (it stalled, and another process took the run)."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(
+            f"run {run_id!r} was taken over by another process while this one stalled; this "
+            "process stopped writing to it"
+        )
+        self.run_id = run_id

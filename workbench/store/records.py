@@ -76,6 +76,10 @@ class RunRecord(BaseModel):
     """Set by the app or CLI; the run engine stops at the next turn boundary."""
     finished_at: datetime | None = None
     """When the run reached done, failed or cancelled (UTC)."""
+    owner: str | None = None
+    """The process executing the run (``host:pid:token``), None when nobody claims it."""
+    heartbeat_at: datetime | None = None
+    """When the executing process last said it was alive (UTC)."""
 
 
 class RunProgress(BaseModel):

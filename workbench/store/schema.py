@@ -8,6 +8,7 @@ Migrations are frozen once released: a later change of schema is a new function 
 Version 1: personas, runs, conversations, turns, prompts (what the first simulations needed).
 Version 2: full-text index over turns, per-axis level filtering, annotations, embeddings,
 reference corpora, run cancellation, token counts and conversation provenance.
+Version 3: run ownership (the executing process's claim and its heartbeat).
 """
 
 from __future__ import annotations
@@ -313,7 +314,18 @@ def _v2_search_levels_annotations(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_search_levels_annotations)
+def _v3_run_ownership(db: sqlite_utils.Database) -> None:
+    # One executor per run: the process executing a run writes its id here (an atomic claim)
+    # and refreshes the heartbeat while it works, so another executor is refused and a page can
+    # tell a live run from one whose process died.
+    runs = db.table("runs")
+    runs.add_column("owner", str)
+    runs.add_column("heartbeat_at", str)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _v1_initial, _v2_search_levels_annotations, _v3_run_ownership,
+)
 """``MIGRATIONS[n]`` takes a store from version n to n + 1."""
 SCHEMA_VERSION = len(MIGRATIONS)
 """The version this code writes and reads."""
