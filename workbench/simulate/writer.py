@@ -53,7 +53,7 @@ class StoreWriter:
         on_error: Called on the loop with the exception when a write fails.
         owner: This executor's claim on the run (heartbeats are refreshed under it).
         poll_s: Seconds between polls of the cancel flag.
-        heartbeat_s: Seconds between heartbeats.
+        heartbeat_s: Seconds between heartbeats (default ``HEARTBEAT_S``).
     """
 
     def __init__(
@@ -66,7 +66,7 @@ class StoreWriter:
         on_error: Callable[[BaseException], None],
         owner: str | None = None,
         poll_s: float = POLL_S,
-        heartbeat_s: float = HEARTBEAT_S,
+        heartbeat_s: float | None = None,
     ) -> None:
         self._path = store_path
         self._run_id = run_id
@@ -75,7 +75,7 @@ class StoreWriter:
         self._on_error = on_error
         self._poll_s = poll_s
         self._owner = owner
-        self._heartbeat_s = heartbeat_s
+        self._heartbeat_s = HEARTBEAT_S if heartbeat_s is None else heartbeat_s
         self._lost = False
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name=f"writer-{run_id}", daemon=True)
