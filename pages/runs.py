@@ -119,6 +119,15 @@ if st.button("Launch", key="runs_launch", type="primary",
 had_active = any(r.status in launch.ACTIVE_STATUSES for r in runs)
 
 
+def resume_button(v: launch.RunView) -> None:
+    """Resume a stalled or cancelled run in a new detached process."""
+    if st.button("Resume", key=f"runs_resume_{v.id}", help=f"Continue run {v.id} from the "
+                 "last stored turn of each unfinished conversation."):
+        launch.launch_run(settings.store_path, v.id, resume=True, hosts=settings.ollama_hosts)
+        st.session_state.setdefault("runs_watched", []).append(v.id)
+        st.rerun()
+
+
 @st.fragment(run_every=1.0 if had_active else None)
 def live_runs() -> None:
     """Progress read from the store; refreshes itself while a run is active."""
@@ -132,12 +141,10 @@ def live_runs() -> None:
     for v in active:
         st.progress(v.fraction, text=v.label)
         if v.stalled:
-            st.warning(f"The process of run {v.id} stopped before the run finished; its log "
-                       "ends with:")
+            st.warning(f"Run {v.id} stopped before the run finished: no process is executing "
+                       "it (it stopped or was killed). Its log ends with:")
             st.code(launch.read_log_tail(settings.store_path, v.id) or "", language=None)
-            if st.button("Resume", key=f"runs_resume_{v.id}"):
-                launch.launch_run(settings.store_path, v.id, resume=True,
-                                  hosts=settings.ollama_hosts)
+            resume_button(v)
         elif st.button("Cancel", key=f"runs_cancel_{v.id}", disabled=v.cancel_requested):
             with Store(settings.store_path) as store:
                 store.request_cancel(v.id)
@@ -147,6 +154,9 @@ def live_runs() -> None:
     if current:
         st.subheader("Runs")
         st.dataframe(launch.run_rows(current), hide_index=True, key="runs_table")
+    for v in [v for v in current if v.status == "cancelled"][:3]:
+        st.caption(f"Run {v.id} was cancelled: {v.label}")
+        resume_button(v)
     for v in [v for v in current if v.status == "failed"][:3]:
         with st.expander(f"Why run {v.id} failed"):
             st.code(launch.read_log_tail(settings.store_path, v.id) or

@@ -97,3 +97,21 @@ def test_an_unreachable_ollama_says_how_to_start_it(
     assert "Cannot connect to the model server" in result.stderr
     assert "`ollama serve`" in result.stderr
     assert _runs(store_path) == []
+
+
+def test_the_model_timeout_is_a_setting_and_a_flag(
+    cli: Callable[..., Result], make_server: Callable[..., OllamaTestServer], store_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = make_server()
+    common = ["-p", "ed_mi_01-*", "--patient-model", MODEL, "--clinician", "scripted/ed_intake",
+              "--host", server.url, "--max-turns", 2]
+    assert cli("run", *common).exit_code == 0
+    settings = tmp_path / "settings.json"
+    settings.write_text('{"model_timeout_s": 300}')
+    monkeypatch.setenv("WORKBENCH_SETTINGS", str(settings))
+    assert cli("run", *common).exit_code == 0
+    assert cli("run", *common, "--timeout", 45).exit_code == 0
+    with Store(store_path) as store:
+        timeouts = [r.config["options"]["timeout_s"] for r in reversed(store.list_runs())]
+    assert timeouts == [120.0, 300.0, 45.0]

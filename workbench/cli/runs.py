@@ -87,6 +87,11 @@ def run(
     num_ctx: Annotated[int | None, typer.Option(min=1, help="Context window (Ollama).")] = None,
     num_predict: Annotated[int | None, typer.Option(help="Most tokens per reply.")] = None,
     seed: Annotated[int, typer.Option(help="Base seed; sample i uses seed + i.")] = 0,
+    timeout: Annotated[float | None, typer.Option(
+        "--timeout", min=0.001, metavar="SECONDS",
+        help="Seconds to wait for one model reply before retrying the call (default: the "
+        "model_timeout_s setting, 120). With RUN_ID or --resume: overrides the planned "
+        "one.")] = None,
     name: Annotated[str | None, typer.Option(help="A name for the run.")] = None,
     host: Annotated[list[str] | None, typer.Option(
         "--host", help="Ollama host (repeat to spread the run over several; default: the "
@@ -134,12 +139,14 @@ def run(
                 concurrency=concurrency, seed=seed, name=name,
                 hosts=host or settings.ollama_hosts, allow_remote=remote,
                 options={"temperature": temperature, "top_p": top_p, "num_ctx": num_ctx,
-                         "num_predict": num_predict},
+                         "num_predict": num_predict,
+                         "timeout_s": timeout or settings.model_timeout_s},
             )
-            host = None  # planned into the run
+            host, timeout = None, None  # planned into the run
         summary = _execute(store_path, run_id or resume or "", resume=bool(resume),
                            retry_failed=retry_failed, hosts=host,
-                           allow_remote=True if allow_remote else None, progress=progress)
+                           allow_remote=True if allow_remote else None, progress=progress,
+                           timeout_s=timeout)
     _print_summary(summary, store_path)
     if summary.status != "done":
         raise typer.Exit(1)
@@ -185,7 +192,8 @@ def _plan(store_path: Path, patterns: list[str], *, scenario: str | None, levels
 
 
 def _execute(store_path: Path, run_id: str, *, resume: bool, retry_failed: bool,
-             hosts: list[str] | None, allow_remote: bool | None, progress: bool) -> RunSummary:
+             hosts: list[str] | None, allow_remote: bool | None, progress: bool,
+             timeout_s: float | None) -> RunSummary:
     from workbench.simulate import execute_run
 
     bar = _ProgressBar(run_id) if progress else None
@@ -193,6 +201,7 @@ def _execute(store_path: Path, run_id: str, *, resume: bool, retry_failed: bool,
         return asyncio.run(execute_run(
             store_path, run_id, on_progress=bar.update if bar else None, hosts=hosts,
             allow_remote=allow_remote, resume=resume, retry_failed=retry_failed,
+            timeout_s=timeout_s,
         ))
     except KeyboardInterrupt:
         fail(f"interrupted; unfinished conversations are marked cancelled. Continue with "
@@ -238,6 +247,9 @@ def _print_summary(summary: RunSummary, store_path: Path) -> None:
     typer.echo(f"Run {summary.run_id} {summary.status}: {c['done']} done, {c['failed']} failed, "
                f"{c['cancelled']} cancelled of {whole.total_conversations} conversations; "
                f"{whole.total_turns} turns stored ({p.turns} new in {summary.elapsed_s:.1f} s).")
+    for host, reason in summary.dropped_hosts:
+        typer.echo(f"Host {host} was taken out of the run (its conversations went on on the "
+                   f"other hosts): {reason}", err=True)
     if summary.message:
         typer.echo(summary.message, err=True)
     if c["failed"]:

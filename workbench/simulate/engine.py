@@ -63,7 +63,6 @@ from workbench.simulate.writer import (
     POLL_S,
     Admitted,
     StoreWriter,
-    new_owner,
     open_run,
     read_batch,
     release_run,
@@ -71,6 +70,7 @@ from workbench.simulate.writer import (
     settle_status,
 )
 from workbench.store import StoreError
+from workbench.store.runs import new_owner
 
 __all__ = [
     "ExecutionProgress",

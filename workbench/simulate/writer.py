@@ -18,10 +18,7 @@ connection, on the thread that calls it.
 from __future__ import annotations
 
 import asyncio
-import os
 import queue
-import secrets
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -32,7 +29,7 @@ from workbench.domain.transcript import ConversationStatus, Transcript, Turn
 from workbench.simulate.conversation import ConversationPlan
 from workbench.simulate.plan import RunConfig
 from workbench.store import RunTakenOver, Store, StoreError
-from workbench.store.runs import HEARTBEAT_S
+from workbench.store.runs import HEARTBEAT_S, owner_gone
 
 _STOP = object()
 MAX_GROUP = 256
@@ -240,27 +237,6 @@ class StoreWriter:
 
 
 # -- one-off store access before and after the writer's thread (call via asyncio.to_thread) --
-def new_owner() -> str:
-    """A claim id for this executor: host, pid and a random token (unique per execution)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-def owner_gone(owner: str | None) -> bool:
-    """Whether a claim's process is known to have died: it ran on this machine and its pid is
-    gone (a claim from another machine, or a live pid, is judged by its heartbeat instead)."""
-    host, _, rest = (owner or "").partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 def open_run(
     store_path: str | Path, run_id: str, owner: str, statuses: list[ConversationStatus],
     *, clear_cancel: bool = False,

@@ -95,6 +95,10 @@ class RunProgress(BaseModel):
     """Conversations in the run."""
     total_turns: int
     """Turns stored so far across the run's conversations."""
+    unfinished_turns: int = 0
+    """Turns stored in conversations still pending or running (progress within them)."""
+    done_turns: int = 0
+    """Turns stored in done conversations (their mean length estimates the others')."""
 
     @property
     def finished(self) -> int:

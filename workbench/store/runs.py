@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import socket
 import sqlite3
 from typing import Any
 
@@ -26,6 +29,27 @@ STALE_AFTER_S = 30.0
 """A heartbeat older than this means the executing process is gone or stuck: the run is stalled,
 and another process may take it over. Many heartbeats long, so a busy machine or a writer waiting
 for the lock is not taken for dead."""
+
+
+def new_owner() -> str:
+    """A claim id for one execution of a run: host, pid and a random token."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def owner_gone(owner: str | None) -> bool:
+    """Whether a claim's process is known to have died: it ran on this machine and its pid is
+    gone (a claim from another machine, or a live pid, is judged by its heartbeat instead)."""
+    host, _, rest = (owner or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class RunQueries(StoreBase):
@@ -198,11 +222,14 @@ class RunQueries(StoreBase):
             ).fetchall()
         counts = dict.fromkeys(CONVERSATION_STATUSES, 0)
         counts.update({row[0]: row[1] for row in rows})
+        turns = {row[0]: int(row[2]) for row in rows}
         return RunProgress(
             run_id=run_id,
             counts=counts,
             total_conversations=sum(row[1] for row in rows),
-            total_turns=int(sum(row[2] for row in rows)),
+            total_turns=sum(turns.values()),
+            unfinished_turns=turns.get("pending", 0) + turns.get("running", 0),
+            done_turns=turns.get("done", 0),
         )
 
 
