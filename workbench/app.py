@@ -1,10 +1,19 @@
 """Streamlit entry point: `streamlit run workbench/app.py`.
 
 Only builds the navigation; each page is a short script under the top-level ``pages/`` folder
-that reads widgets, calls the library and renders.
+that reads widgets, calls the library and renders. A fault of the store (disk full, read-only,
+damaged, missing) on any page is shown in one frame: the message and what to do, no traceback.
 """
 
 import streamlit as st
+
+from workbench.store import StoreError
+
+
+def show_store_error(error: StoreError) -> None:
+    """The one error frame every page shares for store faults: what happened, what to do."""
+    st.error(f"The store cannot do this: {error}", icon=":material/database:")
+    st.caption("Nothing already stored was changed. Fix the cause above, then reload the page.")
 
 st.set_page_config(page_title="Persona Workbench", page_icon=":material/psychology:", layout="wide")
 
@@ -35,4 +44,7 @@ navigation = st.navigation(
         ],
     }
 )
-navigation.run()
+try:
+    navigation.run()
+except StoreError as exc:  # only the store's errors: Streamlit's own stop/rerun pass through
+    show_store_error(exc)

@@ -141,17 +141,18 @@ class RunView(BaseModel):
 
 def plan_and_launch(store_path: Path, library: Library, config: RunConfig, *,
                     name: str | None = None) -> LaunchedRun:
-    """``simulate.plan_checked_run`` in the store at ``store_path``, then ``launch_run`` it
-    detached.
+    """``simulate.check_run``, then ``plan_run`` in the store at ``store_path``, then
+    ``launch_run`` it detached.
 
     Raises:
-        The errors of ``plan_checked_run``; nothing is written or started then.
+        The errors of ``check_run``; nothing is written or started then.
     """
-    from workbench.simulate import plan_checked_run
+    from workbench import simulate
     from workbench.store import Store
 
+    config = simulate.check_run(library, config)
     with Store(store_path) as store:
-        record = plan_checked_run(store, library, config, name=name)
+        record = simulate.plan_run(store, library, config, name=name or None)
     return launch_run(store_path, record.id, hosts=config.hosts)
 
 

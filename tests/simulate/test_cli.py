@@ -70,7 +70,7 @@ def test_a_run_prints_its_id_and_a_summary_and_runs_show_it(
     (["-p", "ed_mi_*", "--clinician", "gpt4"], 2, "Did you mean 'ollama/gpt4'?"),
     (["-p", "ed_mi_*", "--patient-model", "ollama/mistral:7b", "--clinician",
       "scripted/ed_intake"], 1, "ollama pull mistral:7b"),
-    (["r-nope"], 2, "no run 'r-nope'"),
+    (["r-nope"], 2, "no store at"),  # the store does not exist: a mistyped path, not a new one
     (["r-nope", "-p", "ed_*"], 2, "give exactly one of"),
 ])
 def test_user_errors_get_one_clear_paragraph_and_leave_the_store_unchanged(

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from workbench.cli.errors import fail, user_errors
+from workbench.cli.stores import open_store
 
 if TYPE_CHECKING:
     from workbench.simulate import ExecutionProgress, RunSummary
@@ -46,11 +47,12 @@ def _reported_errors() -> Iterator[None]:
     from workbench.backends import BackendError, NonLoopbackRefused, UnknownBackendSpec
     from workbench.library import LibraryError, LibraryLookupError
     from workbench.simulate import PlanError, RunAborted
-    from workbench.store import StoreError, UnknownRun
+    from workbench.store import StoreError, StoreMissing, UnknownRun
 
     try:
         with user_errors({
-            (PlanError, LibraryLookupError, UnknownRun, NonLoopbackRefused, UnknownBackendSpec): 2,
+            (PlanError, LibraryLookupError, UnknownRun, NonLoopbackRefused, UnknownBackendSpec,
+             StoreMissing): 2,
             (BackendError, RunAborted, StoreError): 1,
         }):
             yield
@@ -160,14 +162,8 @@ def _plan(store_path: Path, patterns: list[str], *, scenario: str | None, levels
     from workbench.backends import ChatOptions
     from workbench.library import Library
     from workbench.settings import load_settings
-    from workbench.simulate import (
-        PlanError,
-        RunConfig,
-        parse_levels,
-        plan_checked_run,
-        select_personas,
-    )
-    from workbench.store import Store
+    from workbench import simulate
+    from workbench.simulate import PlanError, RunConfig, parse_levels, select_personas
 
     if not patient_model:
         raise PlanError("--patient-model is needed, e.g. --patient-model ollama/llama3.2:3b "
@@ -183,8 +179,9 @@ def _plan(store_path: Path, patterns: list[str], *, scenario: str | None, levels
         max_turns=max_turns, concurrency=concurrency, hosts=hosts, allow_remote=allow_remote,
         options=ChatOptions.model_validate({k: v for k, v in options.items() if v is not None}),
     )
-    with Store(store_path) as db:
-        record = plan_checked_run(db, library, config, name=name)
+    config = simulate.check_run(library, config)  # every check before the store is touched
+    with open_store(store_path, create=True) as db:
+        record = simulate.plan_run(db, library, config, name=name or None)
     n = len(config.personas)
     typer.echo(f"Run {record.id}: {n * samples} conversations ({n} personas × {samples} "
                f"samples), patient {patient_model}, clinician {clinician}.")
@@ -239,9 +236,7 @@ class _ProgressBar:
 
 def _print_summary(summary: RunSummary, store_path: Path) -> None:
     """The run as a whole (a resume handles only part of it), then what this execution did."""
-    from workbench.store import Store
-
-    with Store(store_path) as db:
+    with open_store(store_path) as db:
         whole = db.run_progress(summary.run_id)
     c, p = whole.counts, summary.progress
     typer.echo(f"Run {summary.run_id} {summary.status}: {c['done']} done, {c['failed']} failed, "
@@ -263,10 +258,7 @@ def _print_summary(summary: RunSummary, store_path: Path) -> None:
 @app.command("list")
 def list_runs(store: StoreOption = None) -> None:
     """List runs, newest first, with their progress."""
-    from workbench.settings import load_settings
-    from workbench.store import Store
-
-    with _reported_errors(), Store(store or load_settings().store_path) as db:
+    with _reported_errors(), open_store(store) as db:
         runs = db.list_runs()
         if not runs:
             typer.echo("No runs yet. Start one with `workbench run --personas ...`.")
@@ -283,10 +275,7 @@ def list_runs(store: StoreOption = None) -> None:
 def show_run(run_id: Annotated[str, typer.Argument(help="The run.")],
              store: StoreOption = None) -> None:
     """Show a run: its make-up, progress and the reasons of failed conversations."""
-    from workbench.settings import load_settings
-    from workbench.store import Store
-
-    with _reported_errors(), Store(store or load_settings().store_path) as db:
+    with _reported_errors(), open_store(store) as db:
         record = db.get_run(run_id)
         prog = db.run_progress(run_id)
         failed = db.conversations_of_run(run_id, statuses=["failed"])
@@ -313,10 +302,7 @@ def show_run(run_id: Annotated[str, typer.Argument(help="The run.")],
 def cancel_run(run_id: Annotated[str, typer.Argument(help="The run.")],
                store: StoreOption = None) -> None:
     """Ask a run to stop: its process marks unfinished conversations cancelled within a second."""
-    from workbench.settings import load_settings
-    from workbench.store import Store
-
-    with _reported_errors(), Store(store or load_settings().store_path) as db:
+    with _reported_errors(), open_store(store) as db:
         record = db.get_run(run_id)
         if record.status in ("done", "failed", "cancelled"):
             typer.echo(f"Run {run_id} is already {record.status}; nothing to cancel.")

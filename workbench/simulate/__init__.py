@@ -17,10 +17,12 @@ from workbench.simulate.engine import (
     execute_run,
     resume_run,
 )
+from workbench.simulate.writer import stored_plan
 from workbench.simulate.plan import (
     PlanError,
     RunConfig,
     check_clinician,
+    check_run,
     check_levels,
     parse_levels,
     plan_checked_run,
@@ -42,6 +44,7 @@ __all__ = [
     "RunSummary",
     "check_clinician",
     "check_levels",
+    "check_run",
     "execute_run",
     "parse_levels",
     "plan_checked_run",
@@ -49,4 +52,5 @@ __all__ = [
     "preflight",
     "resume_run",
     "select_personas",
+    "stored_plan",
 ]

@@ -190,7 +190,10 @@ async def execute_run(
                                poll_s=poll_s, cancel_flag=flagged)
         return await execution.run(started)
     finally:
-        await asyncio.shield(asyncio.to_thread(release_run, store_path, run_id, owner))
+        try:
+            await asyncio.shield(asyncio.to_thread(release_run, store_path, run_id, owner))
+        except StoreError:
+            pass  # the store refuses writes (full, read-only): the claim goes stale by itself
 
 
 async def resume_run(store_path: str | Path, run_id: str, **kwargs: Any) -> RunSummary:
@@ -417,8 +420,7 @@ class _Execution:
         if isinstance(err, BackendError):
             return err.message
         if isinstance(err, StoreError):
-            return (f"Writing to the store failed: {err}. If another process is executing run "
-                    f"{self.run_id}, let it finish; otherwise continue the run with {resume}.")
+            return f"Writing to the store failed: {err} Then continue the run with {resume}."
         return f"{type(err).__name__}: {err}"
 
     async def _finish_without_work(self, started: float) -> RunSummary:

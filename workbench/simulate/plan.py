@@ -377,24 +377,13 @@ async def preflight(
     return Preflight(alive, dropped)
 
 
-def plan_checked_run(
-    store: Store, library: Library, config: RunConfig, *, name: str | None = None
-) -> RunRecord:
-    """Check a run completely, then write it and its pending conversations (``plan_run``).
+def check_run(library: Library, config: RunConfig) -> RunConfig:
+    """Check a run completely without writing anything; return it with persona ids resolved.
 
     The checks, in order: the personas exist (ids; ``select_personas`` turns globs into ids),
     the level overrides and a scripted clinician fit them, and both sides' servers answer and
     have the models. Runs its own event loop for the server checks: call it from synchronous
     code (a command, a page).
-
-    Args:
-        store: The store to write to (nothing is written unless every check passes).
-        library: The persona library the ids refer to.
-        config: The run's make-up.
-        name: A label for the run (default: personas, samples and models).
-
-    Returns:
-        The new run's record.
 
     Raises:
         PlanError: An unknown persona (with close matches), axis or level, or a script written
@@ -408,4 +397,24 @@ def plan_checked_run(
     check_levels(library, config.levels, ids)
     check_clinician(library, config.clinician, ids)
     asyncio.run(preflight(config, script_loader=library.load_script))
-    return plan_run(store, library, config, name=name or None)
+    return config
+
+
+def plan_checked_run(
+    store: Store, library: Library, config: RunConfig, *, name: str | None = None
+) -> RunRecord:
+    """``check_run``, then write the run and its pending conversations (``plan_run``).
+
+    Args:
+        store: The store to write to (nothing is written unless every check passes).
+        library: The persona library the ids refer to.
+        config: The run's make-up.
+        name: A label for the run (default: personas, samples and models).
+
+    Returns:
+        The new run's record.
+
+    Raises:
+        The errors of ``check_run``; nothing is written then.
+    """
+    return plan_run(store, library, check_run(library, config), name=name or None)

@@ -249,10 +249,11 @@ def open_run(
     made during the resume is seen.
 
     Raises:
+        StoreMissing: No store at ``store_path``.
         UnknownRun: No such run.
         RunClaimed: Another live process executes it.
     """
-    with Store(store_path) as store:
+    with Store(store_path, create=False) as store:
         holder = store.get_run(run_id).owner
         # A process killed on this machine is taken over at once, not after the stale limit.
         store.claim_run(run_id, owner, dead_owner=holder if owner_gone(holder) else None)
@@ -280,6 +281,16 @@ class Admitted(NamedTuple):
         """
         plan = ConversationPlan.model_validate(self.conversation.metadata["plan"])
         return plan.with_prompt_texts(self.prompts)
+
+
+def stored_plan(store: Store, transcript: Transcript) -> ConversationPlan:
+    """A planned conversation's plan, with the prompts it names by hash read from the store.
+
+    Raises:
+        ValueError: The stored plan is invalid or names prompts the store lacks.
+    """
+    plan = ConversationPlan.model_validate(transcript.metadata["plan"])
+    return plan.with_prompt_texts(store.prompt_texts(plan.patient_prompt_hashes.values()))
 
 
 def read_batch(

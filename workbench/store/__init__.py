@@ -13,7 +13,11 @@ from workbench.store.errors import (
     GapInTurns,
     RunClaimed,
     RunTakenOver,
+    StoreCorrupt,
     StoreError,
+    StoreFull,
+    StoreMissing,
+    StoreReadOnly,
     UnknownConversation,
     UnknownCorpus,
     UnknownPersona,
@@ -35,7 +39,7 @@ from workbench.store.records import (
     TurnHit,
 )
 from workbench.store.schema import SCHEMA_VERSION
-from workbench.store.store import Store
+from workbench.store.store import Store, store_exists
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -55,11 +59,16 @@ __all__ = [
     "RunTakenOver",
     "RunStatus",
     "Store",
+    "StoreCorrupt",
     "StoreError",
+    "StoreFull",
+    "StoreMissing",
+    "StoreReadOnly",
     "StoreStats",
     "TurnHit",
     "UnknownConversation",
     "UnknownCorpus",
     "UnknownPersona",
     "UnknownRun",
+    "store_exists",
 ]
