@@ -114,7 +114,8 @@ if st.button("Launch", key="runs_launch", type="primary",
     start(RunConfig(personas=persona_ids, patient_model=patient, clinician=clinician,
                     samples=samples, max_turns=max_turns, concurrency=concurrency, seed=seed,
                     hosts=settings.ollama_hosts, allow_remote=settings.allow_remote,
-                    options=ChatOptions(temperature=temperature)), name, "Run")
+                    options=ChatOptions(temperature=temperature,
+                                        timeout_s=settings.model_timeout_s)), name, "Run")
 
 had_active = any(r.status in launch.ACTIVE_STATUSES for r in runs)
 
