@@ -9,14 +9,9 @@ Importing this package loads no model SDK (the backends import theirs on first u
 """
 
 from workbench.simulate.conversation import Conversation, ConversationPlan, EndedBy, Outcome
-from workbench.simulate.engine import (
-    ExecutionProgress,
-    RetryPolicy,
-    RunAborted,
-    RunSummary,
-    execute_run,
-    resume_run,
-)
+from workbench.simulate.calls import RetryPolicy
+from workbench.simulate.engine import execute_run, resume_run
+from workbench.simulate.progress import ExecutionProgress, RunAborted, RunSummary
 from workbench.simulate.writer import stored_plan
 from workbench.simulate.plan import (
     PlanError,

@@ -197,3 +197,69 @@ class CallGate:
     def asker(self, backend: Backend, options: ChatOptions) -> Ask:
         """An ``Ask`` for one side of one conversation on a fixed backend (see ``call``)."""
         return lambda messages: self.call(backend, messages, options)
+
+
+@dataclass(eq=False)
+class Seat:
+    """Where a conversation is served now (it moves when its host stops answering)."""
+
+    lane: Lane
+
+
+class Rotation:
+    """The run's lanes in rotation: new conversations go to the least busy live host, and a
+    host that stops answering (``HOST_ERRORS``) is taken out, its conversations moved to the
+    others where they go on from where they were.
+
+    Args:
+        lanes: One per host (see ``make_lanes``).
+        gate: Slots and retries for every call.
+    """
+
+    def __init__(self, lanes: list[Lane], gate: CallGate) -> None:
+        self.lanes = lanes
+        self.gate = gate
+        self.dropped: list[tuple[str, str]] = []
+        """Hosts taken out, each with the reason."""
+
+    @property
+    def exhausted(self) -> bool:
+        """Every host is out (a run without lanes is not: it has not started)."""
+        return bool(self.lanes) and not any(lane.alive for lane in self.lanes)
+
+    def seat(self) -> Seat:
+        """A seat on the least busy live lane, counted as active there."""
+        seat = Seat(min((ln for ln in self.lanes if ln.alive), key=lambda ln: ln.active))
+        seat.lane.active += 1
+        return seat
+
+    def asker(self, seat: Seat, side: str, options: ChatOptions) -> Ask:
+        """One side's model calls for a conversation, following it when its host fails over."""
+        async def ask(messages: list[dict[str, str]]) -> Reply:
+            while True:
+                backend = getattr(seat.lane, side)
+                try:
+                    return await self.gate.call(backend, messages, options)
+                except HOST_ERRORS as exc:
+                    self._fail_over(seat, backend, exc)
+
+        return ask
+
+    def _fail_over(self, seat: Seat, backend: Backend, exc: BackendError) -> None:
+        """Take the seat's host out of rotation and move the seat to another host.
+
+        Raises:
+            BackendError: ``exc`` again when the backend is not per host (one OpenAI server:
+                nowhere to move to) or no host is left.
+        """
+        lane = seat.lane
+        if lane.host is None or backend.host != lane.host:
+            raise exc
+        if lane.alive:
+            lane.alive = False
+            self.dropped.append((lane.host, exc.message))
+        if self.exhausted:
+            raise exc
+        lane.active -= 1
+        moved = self.seat()
+        seat.lane = moved.lane

@@ -33,32 +33,25 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from workbench.backends import (
-    Backend,
-    BackendError,
-    ChatOptions,
-    Reply,
-    ScriptedBackend,
-    ScriptLoader,
-)
+from workbench.backends import BackendError, ScriptedBackend, ScriptLoader
 from workbench.domain.transcript import ConversationStatus, Transcript, Turn
 from workbench.simulate.calls import (
-    HOST_ERRORS,
     PERMANENT_ERRORS,
     CallGate,
     ConversationFailed,
-    Lane,
     RetryPolicy,
+    Rotation,
+    Seat,
     close_lanes,
     make_lanes,
 )
-from workbench.simulate.conversation import Ask, Conversation
-from workbench.simulate.plan import RunConfig, preflight
+from workbench.simulate.conversation import Conversation
+from workbench.simulate.hosts import preflight
+from workbench.simulate.plan import RunConfig
 from workbench.simulate.writer import (
     POLL_S,
     Admitted,
@@ -68,6 +61,12 @@ from workbench.simulate.writer import (
     release_run,
     set_run_status,
     settle_status,
+)
+from workbench.simulate.progress import (
+    ExecutionProgress,
+    ProgressCallback,
+    RunAborted,
+    RunSummary,
 )
 from workbench.store import StoreError
 from workbench.store.runs import new_owner
@@ -84,52 +83,6 @@ __all__ = [
 
 _PAGE = 64
 """Conversations read from the store at a time (at least the admission width)."""
-
-
-class RunAborted(Exception):
-    """The run stopped early on a permanent error; the message says what to do."""
-
-
-@dataclass
-class ExecutionProgress:
-    """How far this execution of a run has got, as reported to ``on_progress``.
-
-    Counts only the conversations this execution handles (a resume skips finished ones); the
-    store's ``run_progress`` has the whole run.
-    """
-
-    total: int
-    """Conversations this execution handles."""
-    done: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    turns: int = 0
-    """Turns produced by this execution."""
-
-    @property
-    def finished(self) -> int:
-        """Conversations that reached a final state."""
-        return self.done + self.failed + self.cancelled
-
-
-class RunSummary(NamedTuple):
-    """What an execution did."""
-
-    run_id: str
-    status: str
-    """Final run status: done, failed or cancelled."""
-    progress: ExecutionProgress
-    message: str | None
-    """Why the run failed, if it did."""
-    elapsed_s: float
-    """From the start of ``execute_run`` to the last write committed."""
-    generating_s: float | None
-    """From the first model call to the last turn committed (None when nothing was called)."""
-    dropped_hosts: list[tuple[str, str]] = []
-    """Hosts taken out of rotation during the run, each with the reason."""
-
-
-ProgressCallback = Callable[[ExecutionProgress], None]
 
 
 async def execute_run(
@@ -205,13 +158,6 @@ def _planned_script(questions: list[str]) -> ScriptLoader:
     return lambda name: questions
 
 
-@dataclass(eq=False)
-class _Seat:
-    """Where a conversation is served now (it moves when its host stops answering)."""
-
-    lane: Lane
-
-
 class _Execution:
     """One execution of a run: the state shared by its conversation tasks."""
 
@@ -228,8 +174,7 @@ class _Execution:
         self.on_progress = on_progress
         self.progress = ExecutionProgress(total=total)
         self.gate = CallGate(config.concurrency, retry)
-        self.lanes: list[Lane] = []
-        self.dropped: list[tuple[str, str]] = []
+        self.rotation = Rotation([], self.gate)
         self.tasks: set[asyncio.Task[None]] = set()
         self.started: set[str] = set()
         self.cancelled = cancel_flag  # cancelled before it started
@@ -248,10 +193,10 @@ class _Execution:
             except BackendError as exc:  # no host answers, model missing, host refused, script
                 await asyncio.to_thread(set_run_status, self.store_path, self.run_id, "failed")
                 raise RunAborted(exc.message) from exc
-            self.dropped += check.dropped
-            self.lanes = make_lanes(self.config.patient_model, self.config.clinician,
-                                    check.hosts or self.hosts, allow_remote=self.allow_remote,
-                                    script_loader=self.script_loader)
+            self.rotation = Rotation(make_lanes(
+                self.config.patient_model, self.config.clinician, check.hosts or self.hosts,
+                allow_remote=self.allow_remote, script_loader=self.script_loader), self.gate)
+            self.rotation.dropped += check.dropped
         loop = asyncio.get_running_loop()
         self.writer = StoreWriter(self.store_path, self.run_id, loop=loop,
                                   on_cancel=self.cancel, on_error=self._abort,
@@ -274,7 +219,7 @@ class _Execution:
             raise
         finally:
             await self.gate.aclose()
-            await close_lanes(self.lanes)
+            await close_lanes(self.rotation.lanes)
         summary = await self._finalize(started)
         error = self.abort_error or self.writer.error
         if isinstance(error, BackendError | StoreError):
@@ -286,7 +231,7 @@ class _Execution:
     async def _launch_all(self) -> None:
         # Two conversations per slot keep every slot fed while conversations still finish in
         # order, so a cancelled or interrupted run leaves mostly complete transcripts.
-        width = 2 * self.config.concurrency * max(1, len(self.lanes))
+        width = 2 * self.config.concurrency * max(1, len(self.rotation.lanes))
         admit = asyncio.Semaphore(width)
         launched, last_seq = 0, -1
         try:
@@ -303,10 +248,9 @@ class _Execution:
                     await admit.acquire()
                     if self._stopping:
                         break
-                    lane = self._least_busy()
-                    lane.active += 1
                     conv = admitted.conversation
-                    task = asyncio.create_task(self._converse(admitted, _Seat(lane), admit))
+                    seat = self.rotation.seat()
+                    task = asyncio.create_task(self._converse(admitted, seat, admit))
                     self.tasks.add(task)
                     task.add_done_callback(functools.partial(self._task_done, conv=conv))
                     launched, last_seq = launched + 1, admitted.seq
@@ -319,40 +263,9 @@ class _Execution:
             self.progress.cancelled += max(0, self.progress.total - launched)
             self._report()
 
-    def _least_busy(self) -> Lane:
-        return min((ln for ln in self.lanes if ln.alive), key=lambda ln: ln.active)
-
-    def _asker(self, seat: _Seat, side: str, options: ChatOptions) -> Ask:
-        """One side's model calls for a conversation, following it when its host fails over."""
-        async def ask(messages: list[dict[str, str]]) -> Reply:
-            while True:
-                backend = getattr(seat.lane, side)
-                try:
-                    return await self.gate.call(backend, messages, options)
-                except HOST_ERRORS as exc:
-                    self._fail_over(seat, backend, exc)
-
-        return ask
-
-    def _fail_over(self, seat: _Seat, backend: Backend, exc: BackendError) -> None:
-        """Take the seat's host out of rotation and move the conversation to another host; the
-        conversation continues from where it is. Re-raises ``exc`` when no host is left."""
-        lane = seat.lane
-        if lane.host is None or backend.host != lane.host:
-            raise exc  # not a per-host server (e.g. one OpenAI server): nowhere to move to
-        if lane.alive:
-            lane.alive = False
-            self.dropped.append((lane.host, exc.message))
-        if not any(ln.alive for ln in self.lanes):
-            raise exc
-        lane.active -= 1
-        seat.lane = self._least_busy()
-        seat.lane.active += 1
-
     @property
     def _stopping(self) -> bool:
-        return (self.cancelled or self.abort_error is not None
-                or (bool(self.lanes) and not any(ln.alive for ln in self.lanes)))
+        return self.cancelled or self.abort_error is not None or self.rotation.exhausted
 
     def _task_done(self, task: asyncio.Task[None], conv: Transcript) -> None:
         self.tasks.discard(task)
@@ -411,7 +324,7 @@ class _Execution:
         first = self.gate.first_call
         generating = last - first if last and first else None
         return RunSummary(self.run_id, status, p, message, time.perf_counter() - started,
-                          generating, self.dropped)
+                          generating, self.rotation.dropped)
 
     def _failure_message(self, err: BaseException) -> str:
         resume = f"`workbench run --resume {self.run_id}`"
@@ -428,10 +341,10 @@ class _Execution:
         # may have died between its last conversation and the run's final status).
         status = await asyncio.to_thread(settle_status, self.store_path, self.run_id)
         return RunSummary(self.run_id, status, self.progress, None,
-                          time.perf_counter() - started, None, self.dropped)
+                          time.perf_counter() - started, None, self.rotation.dropped)
 
     # -- one conversation ---------------------------------------------------------------------
-    async def _converse(self, admitted: Admitted, seat: _Seat, admit: asyncio.Semaphore) -> None:
+    async def _converse(self, admitted: Admitted, seat: Seat, admit: asyncio.Semaphore) -> None:
         writer, conv = self.writer, admitted.conversation
         self.started.add(conv.id)
         try:
@@ -448,8 +361,8 @@ class _Execution:
                 clinician = seat.lane.clinician
                 loop = Conversation(
                     plan, conv.clinician_prompt or "",
-                    ask_patient=self._asker(seat, "patient", options),
-                    ask_clinician=self._asker(seat, "clinician", options),
+                    ask_patient=self.rotation.asker(seat, "patient", options),
+                    ask_clinician=self.rotation.asker(seat, "clinician", options),
                     emit=emit,
                     script_remaining=clinician.remaining
                     if isinstance(clinician, ScriptedBackend) else None,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -71,17 +71,14 @@ class _Connection(sqlite3.Connection):
     store_path: Path
 
     def execute(self, *args: Any) -> sqlite3.Cursor:
-        try:
-            return super().execute(*args)
-        except sqlite3.DatabaseError as exc:
-            plain = plain_error(exc, self.store_path)
-            if plain is None:
-                raise
-            raise plain from exc
+        return self._plain(super().execute, *args)
 
     def executemany(self, *args: Any) -> sqlite3.Cursor:
+        return self._plain(super().executemany, *args)
+
+    def _plain(self, method: Callable[..., sqlite3.Cursor], *args: Any) -> sqlite3.Cursor:
         try:
-            return super().executemany(*args)
+            return method(*args)
         except sqlite3.DatabaseError as exc:
             plain = plain_error(exc, self.store_path)
             if plain is None:
