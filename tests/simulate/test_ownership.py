@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from tests.simulate.conftest import assert_well_formed, six_personas, transcripts
 from tests.support import OllamaTestServer
+from workbench.cli import app
 from workbench.library import Library
 from workbench.simulate import RunAborted, execute_run, resume_run, writer
 from workbench.store import RunClaimed, Store
@@ -45,6 +49,8 @@ async def test_a_second_executor_is_refused_and_changes_nothing(
     assert f"workbench runs cancel {run_id}" in str(refused.value)
     with pytest.raises(RunClaimed):
         await resume_run(store_path, run_id, retry_failed=True)
+    shown = CliRunner().invoke(app, ["runs", "show", run_id, "--store", str(store_path)])
+    assert f"executed by   {socket.gethostname()}:{os.getpid()}:" in shown.stdout
     summary = await first
 
     # The refused executors' abort paths never ran: the first one's run is whole.

@@ -284,6 +284,11 @@ def show_run(run_id: Annotated[str, typer.Argument(help="The run.")],
     typer.echo(f"Run {record.id}: {record.name}")
     typer.echo(f"  status        {record.status} (created {record.created_at:%Y-%m-%d %H:%M:%S}"
                f"{finished}){' — cancel requested' if record.cancel_requested else ''}")
+    if record.owner and record.heartbeat_at:
+        from workbench.store.timestamps import utc_now
+
+        age = (utc_now() - record.heartbeat_at).total_seconds()
+        typer.echo(f"  executed by   {record.owner} (last heartbeat {age:.0f} s ago)")
     typer.echo(f"  patient       {record.patient_model}")
     typer.echo(f"  clinician     {record.clinician}")
     typer.echo(f"  personas      {', '.join(cfg.get('personas', []))}")
