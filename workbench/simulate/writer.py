@@ -74,6 +74,7 @@ class StoreWriter:
         self._owner = owner
         self._heartbeat_s = HEARTBEAT_S if heartbeat_s is None else heartbeat_s
         self._lost = False
+        self._broken: set[str] = set()
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name=f"writer-{run_id}", daemon=True)
         self._ready = threading.Event()
@@ -191,22 +192,33 @@ class StoreWriter:
                 continue
             self._append_turns(store, turns)
             turns = []
+            if item[0] == "status" and item[1] in self._broken:
+                continue  # a turn of it was lost: it stays unfinished, for a resume to complete
             self._guarded(self._apply_status, store, item)
         self._append_turns(store, turns)
 
     def _append_turns(self, store: Store, turns: list[tuple[str, Turn]]) -> None:
+        # Nothing more is written for a conversation one of whose turns could not be: a later
+        # turn would leave a gap, and its "done" would hide the loss from a resume.
+        turns = [(cid, turn) for cid, turn in turns if cid not in self._broken]
         if len(turns) > 1:
             try:
                 store.append_turns_bulk(turns)
             except StoreError:
                 # All or nothing rolled back: apply one by one so only the faulty turn is lost.
                 for conversation_id, turn in turns:
-                    self._guarded(self._append_turn, store, conversation_id, turn)
+                    self._append_one(store, conversation_id, turn)
                 return
             self.committed_turns += len(turns)
             self.last_commit = time.perf_counter()
         elif turns:
-            self._guarded(self._append_turn, store, *turns[0])
+            self._append_one(store, *turns[0])
+
+    def _append_one(self, store: Store, conversation_id: str, turn: Turn) -> None:
+        if conversation_id in self._broken:
+            return
+        if not self._guarded(self._append_turn, store, conversation_id, turn):
+            self._broken.add(conversation_id)
 
     def _append_turn(self, store: Store, conversation_id: str, turn: Turn) -> None:
         store.append_turn(conversation_id, turn)
@@ -221,13 +233,16 @@ class StoreWriter:
         else:
             store.set_run_status(self._run_id, item[1])
 
-    def _guarded(self, write: Callable[..., None], *args: Any) -> None:
+    def _guarded(self, write: Callable[..., None], *args: Any) -> bool:
+        """Apply one write; False (and the run told, once) when it failed."""
         try:
             write(*args)
         except Exception as exc:  # noqa: BLE001 - not swallowed: the loop aborts the run with it
             if self.error is None:
                 self.error = exc
                 self._notify(self._on_error, exc)
+            return False
+        return True
 
     def _notify(self, callback: Callable[..., None], *args: Any) -> None:
         try:
