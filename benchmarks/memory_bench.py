@@ -70,11 +70,12 @@ class Phase(NamedTuple):
     output: str
 
 
-def measured(command: list[str], env: dict[str, str]) -> Phase:
-    """Run ``command`` in a fresh process; its peak RSS, wall time and stdout."""
+def measured(command: list[str], env: dict[str, str], cwd: Path) -> Phase:
+    """Run ``command`` in a fresh process in ``cwd`` (``python -m`` and ``-c`` import from the
+    working folder first); its peak RSS, wall time and stdout."""
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", MEASURE, *command], env=env, text=True,
-                          capture_output=True)
+                          capture_output=True, cwd=cwd)
     seconds = time.perf_counter() - started
     peak = next((line for line in done.stderr.splitlines() if line.startswith("PEAK_KIB")), None)
     if done.returncode != 0 or peak is None:
@@ -88,10 +89,11 @@ def measure(source: Path, n: int, max_turns: int, url: str, workdir: Path) -> tu
     env = {**os.environ, "PYTHONPATH": str(source), "WORKBENCH_STORE": str(store),
            "WORKBENCH_PERSONAS": str(source / "personas"), "OLLAMA_HOST": url,
            "WORKBENCH_SETTINGS": str(workdir / "no-settings.json"), "HF_HUB_OFFLINE": "1"}
-    plan = measured([sys.executable, "-c", PLAN, str(n), str(max_turns), url, str(store)], env)
+    plan = measured([sys.executable, "-c", PLAN, str(n), str(max_turns), url, str(store)], env,
+                    source)
     run_id = plan.output.strip().splitlines()[-1]
     execute = measured([sys.executable, "-m", "workbench", "run", run_id, "--no-progress",
-                        "--store", str(store)], env)
+                        "--store", str(store)], env, source)
     if " done: " not in execute.output:
         raise SystemExit(f"the run did not finish: {execute.output[-2000:]}")
     return plan, execute
