@@ -120,9 +120,19 @@ if st.button("Launch", key="runs_launch", type="primary",
     start(RunConfig(personas=persona_ids, patient_model=patient, clinician=clinician,
                     samples=samples, max_turns=max_turns, concurrency=concurrency, seed=seed,
                     hosts=settings.ollama_hosts, allow_remote=settings.allow_remote,
-                    options=ChatOptions(temperature=temperature)), name, "Run")
+                    options=ChatOptions(temperature=temperature,
+                                        timeout_s=settings.model_timeout_s)), name, "Run")
 
 had_active = any(r.status in launch.ACTIVE_STATUSES for r in runs)
+
+
+def resume_button(v: launch.RunView) -> None:
+    """Resume a stalled or cancelled run in a new detached process."""
+    if st.button("Resume", key=f"runs_resume_{v.id}", help=inert_markdown(
+                 f"Continue run {v.id} from the last stored turn of each unfinished conversation.")):
+        launch.launch_run(settings.store_path, v.id, resume=True, hosts=settings.ollama_hosts)
+        st.session_state.setdefault("runs_watched", []).append(v.id)
+        st.rerun()
 
 
 @st.fragment(run_every=1.0 if had_active else None)
@@ -138,12 +148,10 @@ def live_runs() -> None:
     for v in active:
         st.progress(v.fraction, text=inert_markdown(v.label))
         if v.stalled:
-            st.warning(inert_markdown(f"The process of run {v.id} stopped before the run "
-                                      "finished; its log ends with:"))
+            st.warning(inert_markdown(f"Run {v.id} stopped before the run finished: no process is "
+                                      "executing it (it stopped or was killed). Its log ends with:"))
             st.code(launch.read_log_tail(settings.store_path, v.id) or "", language=None)
-            if st.button("Resume", key=f"runs_resume_{v.id}"):
-                launch.launch_run(settings.store_path, v.id, resume=True,
-                                  hosts=settings.ollama_hosts)
+            resume_button(v)
         elif st.button("Cancel", key=f"runs_cancel_{v.id}", disabled=v.cancel_requested):
             with Store(settings.store_path) as store:
                 store.request_cancel(v.id)
@@ -153,6 +161,9 @@ def live_runs() -> None:
     if current:
         st.subheader("Runs")
         st.dataframe(launch.run_rows(current), hide_index=True, key="runs_table")
+    for v in [v for v in current if v.status == "cancelled"][:3]:
+        st.caption(inert_markdown(f"Run {v.id} was cancelled: {v.label}"))
+        resume_button(v)
     for v in [v for v in current if v.status == "failed"][:3]:
         with st.expander(inert_markdown(f"Why run {v.id} failed")):
             st.code(launch.read_log_tail(settings.store_path, v.id) or

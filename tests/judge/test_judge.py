@@ -226,3 +226,20 @@ def test_judge_against_a_single_human_matches_spearman_on_z_scores(judge_store,
     judge = z([1 + judge_store.done[cid] for cid in conversations])
     assert row.spearman.n == 4
     assert row.spearman.value == pytest.approx(spearmanr(judge, z(ana))[0])
+
+
+def test_conversations_stream_from_the_store_a_page_at_a_time(judge_store, make_server,
+                                                               monkeypatch) -> None:
+    pages: list[int] = []
+    original = Store.conversation_batch
+
+    def recorded(self, *args, **kwargs):
+        batch = original(self, *args, **kwargs)
+        pages.append(len(batch))
+        return batch
+
+    monkeypatch.setattr(Store, "conversation_batch", recorded)
+    monkeypatch.setattr(Store, "conversations_of_run", None)  # the whole run is never loaded
+    summary = run_judge(judge_store, make_server(reply_fn=by_patient_turns).url)
+    assert summary.judged == len(judge_store.done)
+    assert pages and pages[-1] == 0 and max(pages) <= 64

@@ -15,6 +15,7 @@ import typer
 
 from workbench.cli.errors import user_errors
 from workbench.cli.runs import StoreOption
+from workbench.cli.stores import open_store
 
 
 def demo(
@@ -39,8 +40,8 @@ def demo(
     from workbench.hosts_status import probe_hosts
     from workbench.library import Library, LibraryError
     from workbench.settings import load_settings
-    from workbench.simulate import PlanError, plan_checked_run
-    from workbench.store import Store, StoreError
+    from workbench.simulate import PlanError, check_run, plan_run
+    from workbench.store import StoreError
 
     settings = load_settings()
     store_path = Path(store or settings.store_path)
@@ -60,9 +61,10 @@ def demo(
     if not yes and not typer.confirm("Start it?", default=True):
         typer.echo("Not started.")
         raise typer.Exit(0)
-    with user_errors({(PlanError, LibraryError, BackendError, StoreError): 1}), \
-            Store(store_path) as db:
-        record = plan_checked_run(db, library, config, name=plan.name)
+    with user_errors({(PlanError, LibraryError, BackendError, StoreError): 1}):
+        config = check_run(library, config)  # every check before the store is touched
+        with open_store(store_path, create=True) as db:
+            record = plan_run(db, library, config, name=plan.name)
 
     from workbench.cli import runs
 

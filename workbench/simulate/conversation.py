@@ -82,7 +82,12 @@ class ConversationPlan(BaseModel):
     scheduled_axes: dict[str, Axis] = Field(default_factory=dict)
     """The axes whose level can change during the conversation (only those)."""
     patient_prompts: dict[str, str] = Field(default_factory=dict)
-    """Patient system prompt per reachable state key (see ``state_key``), initial state included."""
+    """Patient system prompt per reachable state key (see ``state_key``), initial state included.
+    Empty in a stored plan that names its prompts by hash (``patient_prompt_hashes``)."""
+    patient_prompt_hashes: dict[str, str] = Field(default_factory=dict)
+    """State key → hash of the patient prompt in the store's prompts table. Plans refer to
+    prompts by hash, so each prompt is stored once, not once per conversation; the engine fills
+    in ``patient_prompts`` (``with_prompt_texts``) when it starts the conversation."""
     sentence_caps: dict[str, int | None] = Field(default_factory=dict)
     """Reply-length cap in force per state key."""
 
@@ -100,6 +105,21 @@ class ConversationPlan(BaseModel):
         if options.num_predict is not None and 0 <= options.num_predict <= (limit or 0):
             return options
         return options.model_copy(update={"num_predict": limit})
+
+
+    def with_prompt_texts(self, texts: dict[str, str]) -> ConversationPlan:
+        """This plan with ``patient_prompts`` filled in from ``texts`` (hash → text).
+
+        Raises:
+            ValueError: A prompt hash of the plan is not among ``texts``.
+        """
+        if not self.patient_prompt_hashes:
+            return self
+        missing = sorted(set(self.patient_prompt_hashes.values()) - set(texts))
+        if missing:
+            raise ValueError(f"the store lacks the planned patient prompt(s) {', '.join(missing)}")
+        prompts = {key: texts[h] for key, h in self.patient_prompt_hashes.items()}
+        return self.model_copy(update={"patient_prompts": prompts})
 
 
 class Outcome(NamedTuple):
