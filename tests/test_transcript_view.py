@@ -118,6 +118,16 @@ def test_caption_shows_the_clinician_act_and_the_patient_feeling_of_an_arc() -> 
     assert turn_caption(patient, {}) == "turn 7 · 2 sentences · feels hurt 3/3, chain step 1"
 
 
+def test_caption_names_the_role_failures_of_a_patient_turn() -> None:
+    patient = Turn(index=1, role="patient", text="*sighs* The patient nods. Doctor: Any pain?",
+                   state={"sentences": 3, "sentence_cap": 2, "over_cap": True})
+    assert turn_caption(patient, {}) == (
+        "turn 1 · 3 sentences / cap 2 (over the cap) · "
+        "out of role: clinician voice, third person, stage direction")
+    clinician = Turn(index=2, role="clinician", text="The patient nods. *sighs*")
+    assert "out of role" not in turn_caption(clinician, {})
+
+
 def test_bubbles_use_role_names_and_mark_a_human_clinician() -> None:
     transcript = Transcript(id="c-1", clinician="human:ana", turns=[
         Turn(index=0, role="clinician", text="Hi <b>"), Turn(index=1, role="patient", text="Hi")])

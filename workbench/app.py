@@ -1,7 +1,8 @@
 """Streamlit entry point: `streamlit run workbench/app.py`.
 
 Only builds the navigation; each page is a short script under the top-level ``pages/`` folder
-that reads widgets, calls the library and renders.
+that reads widgets, calls the library and renders. A fault of the store (disk full, read-only,
+damaged, missing) on any page is shown in one frame: the message and what to do, no traceback.
 """
 
 from pathlib import Path
@@ -9,6 +10,15 @@ from pathlib import Path
 import streamlit as st
 
 from workbench.serving import exposure, network_opt_in
+from workbench.store import StoreError
+from workbench.transcript_view import inert_markdown
+
+
+def show_store_error(error: StoreError) -> None:
+    """The one error frame every page shares for store faults: what happened, what to do."""
+    st.error(f"The store cannot do this: {inert_markdown(str(error))}", icon=":material/database:")
+    st.caption("Nothing already stored was changed. Fix the cause above, then reload the page.")
+
 
 # A local image: a Material Symbols page icon makes the browser fetch it from Google's servers.
 st.set_page_config(page_title="Persona Workbench", layout="wide",
@@ -48,4 +58,7 @@ navigation = st.navigation(
         ],
     }
 )
-navigation.run()
+try:
+    navigation.run()
+except StoreError as exc:  # only the store's errors: Streamlit's own stop/rerun pass through
+    show_store_error(exc)

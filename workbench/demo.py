@@ -2,8 +2,10 @@
 
 Six varied personas (both scenarios, spread over the axis levels, one of them highly confused) ×
 one sample, with the smallest chat model the configured Ollama offers playing both the patient and
-the clinician. Every word comes from that model: when no model server answers, there is no demo,
-only the how-to (``hosts_status.OLLAMA_HOWTO``).
+the clinician. When no Ollama host can serve a conversation, the embedded model (``local/smollm2``,
+a tiny SmolLM2-135M run in this process) plays both sides instead, with a plain note that it is
+meant to try the workbench, not to study patients. Every word comes from a model: when neither is
+available, there is no demo, only the how-to.
 
 The choices are pure functions of the library and the model listing, so they are tested without a
 server; ``workbench demo`` and the Runs page's "Run the demo" button both use ``demo_config``.
@@ -12,9 +14,11 @@ server; ``workbench demo`` and the Runs page's "Run the demo" button both use ``
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
+from workbench.backends import local
+from workbench.backends.local import ALIASES, EMBEDDED_NAME, TINY_MODEL_NOTE
 from workbench.domain.persona import Persona
 from workbench.hosts_status import (
     OLLAMA_HOWTO,
@@ -29,7 +33,8 @@ from workbench.hosts_status import (
 from workbench.simulate import RunConfig
 
 __all__ = [
-    "DEMO_CONCURRENCY", "DEMO_MAX_TURNS", "DEMO_NAME", "DEMO_PERSONAS", "MUST_INCLUDE", "DemoPlan", "DemoUnavailable", "ModelChoice",
+    "DEMO_CONCURRENCY", "DEMO_MAX_TURNS", "DEMO_NAME", "DEMO_PERSONAS", "MUST_INCLUDE",
+    "DemoPlan", "DemoUnavailable", "ModelChoice",
     "choose_demo_personas", "choose_smallest_model", "demo_config",
 ]
 
@@ -63,6 +68,9 @@ class DemoPlan(NamedTuple):
     config: RunConfig
     name: str
     model_reason: str
+    note: str | None = None
+    """What to tell the user about the model before they read its transcripts (the embedded
+    model's: tiny, for trying the workbench only)."""
 
 
 def choose_demo_personas(
@@ -131,20 +139,35 @@ def choose_smallest_model(models: Sequence[ModelInfo]) -> ModelChoice | None:
 
 def demo_config(
     personas: Mapping[str, Persona], statuses: Sequence[HostStatus], *,
-    model: str | None = None, allow_remote: bool = False,
+    model: str | None = None, allow_remote: bool = False, max_turns: int = DEMO_MAX_TURNS,
+    embedded_missing: Callable[[], str | None] | None = None,
 ) -> DemoPlan:
     """The demo run for this library and these probed hosts.
 
     Args:
         personas: The library's personas (``Library.personas()``).
         statuses: The configured hosts, probed (``hosts_status.probe_hosts``).
-        model: Use this model (``ollama/<name>`` or ``<name>``) instead of the smallest.
+        model: Use this model (``ollama/<name>``, ``<name>`` or ``local/<model>``) instead of
+            the smallest.
         allow_remote: The settings' remote-host opt-in (copied into the run).
+        max_turns: Turns per conversation.
+        embedded_missing: Says why the embedded model cannot run here, None when it can
+            (default: ``backends.local.embedded_missing``).
 
     Raises:
-        DemoUnavailable: No host answers, or none offers a chat model (or ``model``).
+        DemoUnavailable: No Ollama host offers a chat model (or ``model``) and the embedded model
+            is not installed either.
     """
+    ids = choose_demo_personas(personas)
+    if model and model.strip().startswith("local/"):
+        return _local_demo(ids, model, "chosen with --model", allow_remote, max_turns)
     banner = ollama_banner(statuses)
+    if banner is not None and not model:
+        missing = (embedded_missing or local.embedded_missing)()
+        if missing is None:
+            return _local_demo(ids, f"local/{EMBEDDED_NAME}", "the embedded model: no Ollama "
+                               "host answers with a chat model", allow_remote, max_turns)
+        raise DemoUnavailable(f"{banner}\n\nThe embedded model cannot run either: {missing}")
     if banner is not None:
         raise DemoUnavailable(banner)
     if model:
@@ -162,8 +185,19 @@ def demo_config(
         choice = found
     hosts = [s.host for s in statuses
              if s.reachable and any(m.name == choice.model.name for m in s.models)]
-    ids = choose_demo_personas(personas)
     config = RunConfig(personas=ids, patient_model=choice.model.spec,
-                       clinician=choice.model.spec, samples=1, max_turns=DEMO_MAX_TURNS,
+                       clinician=choice.model.spec, samples=1, max_turns=max_turns,
                        concurrency=DEMO_CONCURRENCY, hosts=hosts, allow_remote=allow_remote)
     return DemoPlan(config, DEMO_NAME, f"{choice.model.name}: {choice.reason}")
+
+
+def _local_demo(ids: list[str], spec: str, reason: str, allow_remote: bool,
+                max_turns: int) -> DemoPlan:
+    """Both sides on a model run in this process (no host involved)."""
+    # One call in flight: the runtime answers one call at a time anyway, and the engine then
+    # admits two conversations, whose four sides each keep a warm context (backends.local).
+    config = RunConfig(personas=ids, patient_model=spec, clinician=spec, samples=1,
+                       max_turns=max_turns, concurrency=1, allow_remote=allow_remote)
+    spec = spec.strip()
+    note = TINY_MODEL_NOTE if spec.removeprefix("local/").lower() in ALIASES else None
+    return DemoPlan(config, DEMO_NAME, f"{spec}: {reason}", note)

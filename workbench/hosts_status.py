@@ -18,12 +18,18 @@ import json
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from workbench.backends import BackendError, BackendUnreachable, ensure_local, normalize_host
+from workbench.backends import (
+    BackendError,
+    BackendUnreachable,
+    ensure_local,
+    local,
+    normalize_host,
+)
 
 PROBE_TIMEOUT_S = 5.0
 """Seconds a host may take to list its models before it counts as unreachable."""
@@ -40,14 +46,15 @@ OLLAMA_HOWTO = (
 
 EMPTY_STORE_HINT = (
     "The store holds no conversations yet. Run the demo (six varied personas × 1 sample with the "
-    "smallest model your Ollama offers) from the **Runs** page or with `workbench demo`, or set "
-    "up a first run there."
+    "smallest model your Ollama offers, else the embedded tiny model) from the **Runs** page or "
+    "with `workbench demo`, or set up a first run there."
 )
 """What a page shows on an empty store (the Runs page offers the buttons)."""
 
 DEMO_OFFER = (
     "No runs yet. **Run the demo** — six varied personas × 1 sample, with the smallest model "
-    "your Ollama offers as patient and clinician — or set up a first run below."
+    "your Ollama offers (else the embedded tiny model) as patient and clinician — or set up a "
+    "first run below."
 )
 """The Runs page's offer on an empty store, above its "Run the demo" button."""
 
@@ -179,6 +186,27 @@ def reachable_models(statuses: Sequence[HostStatus]) -> list[ModelInfo]:
             if not model.is_embedding:
                 seen.setdefault(model.name, model)
     return [seen[name] for name in sorted(seen)]
+
+
+class ModelOffer(NamedTuple):
+    """The models a page offers, and what it says about them."""
+
+    specs: list[str]
+    """Backend specs: the reachable Ollama chat models, then the embedded model if it runs."""
+    banner: str | None
+    """Why no Ollama host can serve a conversation (and how to get one); None when one can."""
+    note: str | None
+    """The embedded model's caveat, when it is the only model offered."""
+
+
+def model_offer(statuses: Sequence[HostStatus]) -> ModelOffer:
+    """What the Runs and Trainer pages offer: Ollama's chat models, else the embedded model."""
+    specs = [m.spec for m in reachable_models(statuses)]
+    banner = ollama_banner(statuses)
+    if local.embedded_missing() is not None:
+        return ModelOffer(specs, banner, None)
+    embedded = f"local/{local.EMBEDDED_NAME}"
+    return ModelOffer([*specs, embedded], banner, None if specs else local.TINY_MODEL_NOTE)
 
 
 def ollama_banner(statuses: Sequence[HostStatus]) -> str | None:

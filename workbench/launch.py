@@ -23,6 +23,8 @@ from pydantic import BaseModel, ConfigDict
 
 from workbench.domain.identifiers import InvalidIdError, check_id, is_valid_id
 from workbench.settings import ENV_OLLAMA_HOST, ENV_STORE, PROJECT_ROOT
+from workbench.store.runs import STALE_AFTER_S, owner_gone
+from workbench.store.timestamps import utc_now
 
 if TYPE_CHECKING:
     from workbench.library import Library
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
 
 ACTIVE_STATUSES = ("pending", "running")
 """Run statuses that still have work to do."""
+DEFAULT_EXPECTED_TURNS = 20.0
+"""Turns a conversation is expected to take when neither a limit nor a finished one says."""
 
 ProcessState = Literal["alive", "gone", "unknown"]
 """``unknown``: the run was not started from the app (e.g. in a terminal)."""
@@ -77,12 +81,27 @@ class RunView(BaseModel):
     """Someone asked the run to stop."""
     process: ProcessState
     """Whether the process the app started for it lives."""
+    unfinished_turns: int = 0
+    """Turns stored in conversations not finished yet."""
+    expected_turns: float = DEFAULT_EXPECTED_TURNS
+    """Turns a conversation is expected to take (the run's turn limit, else the mean of the
+    done ones)."""
+    heartbeat_age_s: float | None = None
+    """Seconds since the executing process's last heartbeat (None: nobody holds the run)."""
+    owner_gone: bool = False
+    """The executing process ran on this machine and has died."""
 
     @property
     def fraction(self) -> float:
-        """Share of conversations finished, 0..1."""
+        """Share of the run done, 0..1: finished conversations, plus the turns of unfinished
+        ones against the turns a conversation is expected to take (so the bar moves with every
+        turn, not only when whole conversations finish)."""
+        if not self.total:
+            return 0.0
         finished = self.done + self.failed + self.cancelled
-        return finished / self.total if self.total else 0.0
+        unfinished = self.total - finished
+        partial = min(self.unfinished_turns / max(self.expected_turns, 1.0), 0.99 * unfinished)
+        return min(1.0, (finished + partial) / self.total)
 
     @property
     def label(self) -> str:
@@ -91,8 +110,13 @@ class RunView(BaseModel):
         parts += [f"{self.failed} failed"] if self.failed else []
         parts += [f"{self.cancelled} cancelled"] if self.cancelled else []
         parts.append(f"{self.turns} turns")
-        stopping = " · stopping…" if self.cancel_requested and self.status == "running" else ""
-        return f"{self.name} ({self.id}): " + " · ".join(parts) + stopping
+        if self.stalled:
+            state = " · stalled"
+        elif self.cancel_requested and self.status == "running":
+            state = " · stopping…"
+        else:
+            state = ""
+        return f"{self.name} ({self.id}): " + " · ".join(parts) + state
 
     @property
     def active(self) -> bool:
@@ -101,23 +125,35 @@ class RunView(BaseModel):
 
     @property
     def stalled(self) -> bool:
-        """Unfinished, but the process the app started for it has died."""
-        return self.active and self.process == "gone"
+        """Unfinished, and nobody is executing it: the store's heartbeat is stale or its process
+        died (whatever the pid file says), or no process holds it and none the app started
+        lives."""
+        if not self.active:
+            return False
+        if self.heartbeat_age_s is not None:
+            return self.owner_gone or self.heartbeat_age_s > STALE_AFTER_S
+        return self.process != "alive"
+
+    @property
+    def resumable(self) -> bool:
+        """Offered a Resume button: stalled, or stopped by a cancel."""
+        return self.stalled or self.status == "cancelled"
 
 
 def plan_and_launch(store_path: Path, library: Library, config: RunConfig, *,
                     name: str | None = None) -> LaunchedRun:
-    """``simulate.plan_checked_run`` in the store at ``store_path``, then ``launch_run`` it
-    detached.
+    """``simulate.check_run``, then ``plan_run`` in the store at ``store_path``, then
+    ``launch_run`` it detached.
 
     Raises:
-        The errors of ``plan_checked_run``; nothing is written or started then.
+        The errors of ``check_run``; nothing is written or started then.
     """
-    from workbench.simulate import plan_checked_run
+    from workbench import simulate
     from workbench.store import Store
 
+    config = simulate.check_run(library, config)
     with Store(store_path) as store:
-        record = plan_checked_run(store, library, config, name=name)
+        record = simulate.plan_run(store, library, config, name=name or None)
     return launch_run(store_path, record.id, hosts=config.hosts)
 
 
@@ -229,9 +265,14 @@ def read_log_tail(store_path: Path, run_id: str, lines: int = 15) -> str | None:
 def run_views(store: Store, *, limit: int = 50) -> list[RunView]:
     """The newest runs with their progress (one query per run; ``limit`` bounds them)."""
     views = []
+    now = utc_now()
     for record in store.list_runs()[:limit]:
         progress = store.run_progress(record.id)
         counts = progress.counts
+        beat = record.heartbeat_at
+        done = counts.get("done", 0)
+        expected = (record.config.get("max_turns")
+                    or (progress.done_turns / done if done else DEFAULT_EXPECTED_TURNS))
         views.append(RunView(
             id=record.id, name=record.name, status=record.status,
             patient_model=record.patient_model, clinician=record.clinician,
@@ -240,6 +281,9 @@ def run_views(store: Store, *, limit: int = 50) -> list[RunView]:
             cancelled=counts.get("cancelled", 0), turns=progress.total_turns,
             cancel_requested=record.cancel_requested,
             process=process_state(store.path, record.id),
+            unfinished_turns=progress.unfinished_turns, expected_turns=float(expected),
+            heartbeat_age_s=(now - beat).total_seconds() if beat else None,
+            owner_gone=owner_gone(record.owner),
         ))
     return views
 

@@ -52,6 +52,9 @@ class Settings(BaseModel):
     """Name recorded on annotations and trainer transcripts."""
     default_patient_model: str = ""
     """Model spec preselected on the Runs and Trainer pages (e.g. ``ollama/llama3.2:3b``)."""
+    model_timeout_s: float = Field(default=120.0, gt=0)
+    """Seconds a run waits for one model reply before retrying the call (``workbench run
+    --timeout`` overrides it); a large model on a slow machine may need more."""
 
 
 def settings_path() -> Path:

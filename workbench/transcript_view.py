@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from workbench.domain.sessions import session_of
+from workbench.analysis.roles import LABELS as ROLE_LABELS
+from workbench.analysis.roles import role_flags
 from workbench.domain.transcript import Role, Transcript, Turn
 from workbench.store.records import ConversationFilter, PersonaRecord, TurnHit
 
@@ -146,8 +148,8 @@ def chat_bubbles(transcript: Transcript, persona: PersonaRecord | None = None) -
 
 def turn_caption(turn: Turn, persona_levels: dict[str, str]) -> str:
     """One plain line: turn number, levels that are scheduled or moved, sentences against the cap,
-    level changes, the clinician's act and the patient's feeling (arcs), why the conversation
-    ended, latency and tokens."""
+    level changes, the clinician's act and the patient's feeling (arcs), role failures
+    (``analysis.roles``), why the conversation ended, latency and tokens."""
     state: dict[str, Any] = turn.state or {}
     parts = [f"turn {turn.index}"]
     levels = state.get("levels") or {}
@@ -166,6 +168,9 @@ def turn_caption(turn: Turn, persona_levels: dict[str, str]) -> str:
         affect = state["affect"]
         chain = f", chain step {affect['chain_step']}" if "chain_step" in affect else ""
         parts.append(f"feels {affect.get('emotion')} {affect.get('intensity')}/3{chain}")
+    # Over the cap is said above, with the counts; the other role failures only here.
+    if breaks := [ROLE_LABELS[f] for f in role_flags(turn) if f != "over_cap"]:
+        parts.append("out of role: " + ", ".join(breaks))
     if state.get("ended_by"):
         parts.append(f"ended by {state['ended_by']}")
     if turn.latency_s is not None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.analysis_embed.conftest import cache_fake_embeddings, fill_store
 from tests.browser.conftest import (  # noqa: F401 (fixtures)
@@ -69,12 +70,12 @@ def test_lasso_lists_the_conversations_and_a_link_opens_one(
     settle(page)
     shot(page, "clusters-lasso-selection")
     links = page.locator('[data-testid="stPageLink"] a')
-    assert links.count() == 12
+    expect(links).to_have_count(12, timeout=60_000)  # waits: a busy machine renders late
     first = links.first
     chosen = re.search(r"c-[0-9a-f-]+", first.inner_text()).group(0)  # after the icon's name
     assert chosen in ids
     first.click()
     page.get_by_role("heading", name=f"Conversation {chosen}").wait_for()
     settle(page)
-    assert f"conversation={chosen}" in page.url
+    expect(page).to_have_url(re.compile(rf"conversation={re.escape(chosen)}"), timeout=60_000)
     shot(page, "clusters-opened-transcript")

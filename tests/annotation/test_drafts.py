@@ -50,3 +50,32 @@ def test_drafts_then_submit_and_nothing_stored_on_problems(filled_store: FilledS
         assert save_values(store, cid, "persona_fidelity", "ana", full, items, submit=True) == []
         assert status_of(store.annotations(), cid, "persona_fidelity", "ana") == "submitted"
         assert save_values(store, cid, "persona_fidelity", " ", full, items, submit=True)
+
+
+def test_a_cleared_answer_is_deleted_and_a_draft_never_downgrades_a_submission(
+        filled_store: FilledStore) -> None:
+    cid = filled_store.ids["confused"]
+    with Store(filled_store.path) as store:
+        transcript = store.get_transcript(cid)
+        persona = store.get_persona(transcript.persona_hash)
+        items = form_items(RUBRICS["persona_fidelity"], transcript, persona, blind=True).by_key()
+        ratings = [key for key, item in items.items() if item.type == "rating"]
+        free = next(key for key, item in items.items() if item.type == "text")
+        draft = {ratings[0]: 3, free: "too polished"}
+        assert save_values(store, cid, "persona_fidelity", "ana", draft, items, submit=False) == []
+        cleared = {ratings[0]: None, free: ""}
+        assert save_values(store, cid, "persona_fidelity", "ana", cleared, items,
+                           submit=False) == []
+        assert store.annotations(cid, annotator="ana") == []  # cleared answers are gone
+
+        full = {key: 2 for key in ratings}
+        assert save_values(store, cid, "persona_fidelity", "ana", full, items, submit=True) == []
+        later = {**full, ratings[0]: 4}
+        refused = save_values(store, cid, "persona_fidelity", "ana", later, items, submit=False)
+        assert refused and "submitted already" in refused[0]
+        stored = store.annotations(cid, annotator="ana")
+        assert {a.status for a in stored} == {"submitted"}
+        assert {(a.turn_idx, a.item): a.value for a in stored} == full
+        assert save_values(store, cid, "persona_fidelity", "ana", later, items, submit=True) == []
+        assert {(a.turn_idx, a.item): a.value
+                for a in store.annotations(cid, annotator="ana")} == later

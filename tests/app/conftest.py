@@ -31,8 +31,8 @@ from workbench.backends import Reply, ScriptExhausted
 from workbench.domain.transcript import Turn
 from workbench.library import Library
 from workbench.settings import PROJECT_ROOT
-from workbench.simulate import RunConfig, plan_run
-from workbench.simulate.conversation import Conversation, ConversationPlan
+from workbench.simulate import RunConfig, plan_run, stored_plan
+from workbench.simulate.conversation import Conversation
 from workbench.store import NewConversation, Store
 
 PAGES = PROJECT_ROOT / "pages"
@@ -143,7 +143,7 @@ def _asker(texts: list[str], model: str) -> Callable[[list[dict[str, str]]], obj
 def _converse(store: Store, conversation_id: str, clinician: list[str], patient: list[str]) -> None:
     """Produce a conversation's turns with the engine's loop and commit them."""
     transcript = store.get_transcript(conversation_id)
-    plan = ConversationPlan.model_validate(transcript.metadata["plan"])
+    plan = stored_plan(store, transcript)
     # The scenario's opening line is the clinician's first turn; each later one needs a reply.
     clinician = clinician[: len(patient) - (1 if plan.opening_line else 0)]
     loop = Conversation(
@@ -213,6 +213,14 @@ def _changed_library(root: Path) -> Path:
                         "used first.\n")
     return root
 
+
+
+@pytest.fixture(autouse=True)
+def _no_embedded_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages offer only the models a test serves: the embedded model counts as not installed
+    unless the test patches ``embedded_missing`` back (as the embedded-model tests do)."""
+    monkeypatch.setattr("workbench.backends.local.embedded_missing",
+                        lambda: "not installed (page tests)")
 
 @pytest.fixture(scope="session")
 def filled_store_template(tmp_path_factory: pytest.TempPathFactory) -> FilledStore:

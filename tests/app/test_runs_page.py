@@ -179,6 +179,19 @@ def test_an_unreachable_host_shows_the_howto_banner(
     assert at.selectbox(key="runs_patient").options == []  # typed specs still possible
 
 
+def test_without_ollama_the_embedded_model_is_offered_with_its_caveat(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("workbench.backends.local.embedded_missing", lambda: None)
+    at = page()
+    assert not at.exception
+    assert "No model server is reachable" in at.warning[0].value  # Ollama's how-to stays
+    (note,) = [i.value for i in at.info if "not to study patients" in i.value]
+    assert "tiny" in note and "ollama pull" in note
+    assert at.selectbox(key="runs_patient").options == ["local/smollm2"]
+    assert not at.button(key="runs_demo").disabled
+
+
 def test_an_empty_store_offers_the_demo_which_runs_detached(
     store_path: Path, serve: Callable[..., OllamaTestServer],
 ) -> None:
@@ -264,7 +277,73 @@ def test_the_first_run_loads_neither_the_engine_nor_a_model_sdk(
                          text=True, check=True, env=os.environ.copy(), timeout=120).stdout
     result = json.loads(out.strip().splitlines()[-1])
     assert result["exceptions"] == []
-    assert result["models"] == ["ollama/llama3.2:1b", "ollama/qwen2.5:0.5b"]  # probed all the same
+    # Probed all the same; then the embedded model where it is installed (no patch in a subprocess).
+    assert result["models"][:2] == ["ollama/llama3.2:1b", "ollama/qwen2.5:0.5b"]
+    assert result["models"][2:] in ([], ["local/smollm2"])
     heavy = {"ollama", "openai", "httpx", "workbench.simulate", "workbench.simulate.engine",
-             "workbench.demo"}
+             "workbench.demo", "llama_cpp"}
     assert heavy.isdisjoint(result["loaded"])
+
+
+def plan_small_run(store_path: Path, server: OllamaTestServer) -> str:
+    """A planned, never executed run of one short conversation (no process started)."""
+    from workbench.library import Library
+    from workbench.simulate import RunConfig, plan_run
+
+    config = RunConfig(personas=["cbt_kofi-plain"], patient_model="ollama/llama3.2:1b",
+                       clinician="scripted/cbt_intake", max_turns=4, hosts=[server.url])
+    with Store(store_path) as store:
+        return plan_run(store, Library(), config).id
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_a_run_killed_with_its_pid_file_gone_is_stalled_and_resumable(
+    store_path: Path, serve: Callable[..., OllamaTestServer],
+) -> None:
+    run_id = plan_small_run(store_path, serve())
+    with Store(store_path) as store:  # as a killed executor left it: running, claimed, no pid file
+        store.set_run_status(run_id, "running")
+        store.claim_run(run_id, f"{socket.gethostname()}:{dead_pid()}:abcdef")
+        store.request_cancel(run_id)  # even a cancel request does not make it "stopping…" forever
+    assert not (runs_dir(store_path) / f"{run_id}.pid").exists()
+    at = page()
+    assert not at.exception
+    assert "stalled" in at.get("progress")[0].proto.text
+    assert "stopping" not in at.get("progress")[0].proto.text
+    at.button(key=f"runs_resume_{run_id}").click().run()
+    assert wait_for_run(store_path) == "done"
+
+
+def test_a_cancelled_run_can_be_resumed_from_the_page(
+    store_path: Path, serve: Callable[..., OllamaTestServer],
+) -> None:
+    run_id = plan_small_run(store_path, serve())
+    with Store(store_path) as store:
+        store.set_run_status(run_id, "cancelled")
+        (conv,) = store.conversations_of_run(run_id)
+        store.set_conversation_status(conv.id, "cancelled")
+    at = page()
+    assert not at.exception
+    at.button(key=f"runs_resume_{run_id}").click().run()
+    assert wait_for_run(store_path) == "done"
+    with Store(store_path) as store:
+        assert store.run_progress(run_id).counts["done"] == 1
+
+
+def test_progress_moves_with_turns_not_only_whole_conversations() -> None:
+    from datetime import UTC, datetime
+
+    from workbench.launch import RunView
+
+    view = RunView(id="r", name="n", status="running", patient_model="p", clinician="c",
+                   created_at=datetime.now(UTC), total=4, done=1, failed=0, cancelled=0,
+                   turns=30, cancel_requested=False, process="alive", unfinished_turns=10,
+                   expected_turns=20.0, heartbeat_age_s=1.0)
+    assert view.fraction == (1 + 10 / 20) / 4
+    assert not view.stalled
+    assert view.model_copy(update={"heartbeat_age_s": 3600.0}).stalled  # whatever the pid says

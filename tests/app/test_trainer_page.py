@@ -153,3 +153,14 @@ def test_asks_for_a_name_when_none_is_set(app_env, empty_store) -> None:
     assert "Enter your name" in at.info[0].value
     at.text_input(key="trainer_name").set_value("Bo").run()
     assert not at.info and at.button(key="trainer_start")
+
+
+def test_without_ollama_the_embedded_model_is_the_default_with_its_caveat(
+    app_env, empty_store, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("workbench.backends.local.embedded_missing", lambda: None)
+    app_env(empty_store, ollama=None, annotator="alice")
+    at = AppTest.from_file(page("trainer"), default_timeout=30).run()
+    assert not at.exception
+    assert at.text_input(key="trainer_model").value == "local/smollm2"
+    assert any("tiny" in i.value and "ollama pull" in i.value for i in at.info)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from workbench.settings import PROJECT_ROOT
 
@@ -183,7 +184,7 @@ def page(app_url: str, request: pytest.FixtureRequest) -> Iterator[Any]:
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         tab = browser.new_page(viewport={"width": 1400, "height": 3000})
-        tab.set_default_timeout(30_000)
+        tab.set_default_timeout(60_000)  # a busy machine renders late
         tab.goto(app_url)
         try:
             yield tab
@@ -243,8 +244,13 @@ def pick(tab: Any, label: str | re.Pattern[str], *options: str) -> None:
         box = tab.get_by_role("combobox", name=label, exact=isinstance(label, str))
         box.click()
         box.fill(option)
+        # Which widget it is comes from the page's structure, not from whether its list is
+        # still open a moment after the click: on a busy machine a selectbox's list closes late,
+        # and Escape would then clear the choice just made.
+        multi = box.locator("xpath=ancestor::*[@data-testid='stMultiSelect']").count() > 0
         tab.get_by_role("option").filter(
             has_text=re.compile(rf"^{re.escape(option)}")).first.click()
-        if tab.get_by_role("listbox").count():  # a multiselect stays open; a selectbox closes
-            tab.keyboard.press("Escape")  # (where Escape would clear a selectbox's choice)
+        if multi:  # a multiselect stays open after a choice
+            tab.keyboard.press("Escape")
+        expect(tab.get_by_role("listbox")).to_have_count(0, timeout=60_000)
         settle(tab)

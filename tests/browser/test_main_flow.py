@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import CHROMIUM, LeakListener, Shots, go_to, pick, settle
 from workbench.store import Store
@@ -29,6 +30,9 @@ pytestmark = [
 CONFUSED = "ed_uti_02-plain-B-high-high"
 MODERATE = "ed_pneumonia_01-plain-C-low-moderate"
 IMG = "<img src=x onerror=alert(1)>"
+# Every check on the page waits (polls) until it holds, up to this long: a busy machine renders
+# late, and an instant check would fail on a page that is merely slow.
+expect.set_options(timeout=60_000)
 
 
 def test_filter_launch_read_and_search(page: Any, shot: Shots, leak: LeakListener,
@@ -45,13 +49,13 @@ def test_filter_launch_read_and_search(page: Any, shot: Shots, leak: LeakListene
     page.get_by_role("heading", name="Personas", exact=True).wait_for()
     settle(page)
     pick(page, "Confusion", "high")
-    assert re.search(r"\b1 personas match", page.get_by_text("personas match").inner_text())
-    assert page.get_by_role("heading", name=CONFUSED).is_visible()
+    expect(page.get_by_text("personas match")).to_have_text(re.compile(r"\b1 personas match"))
+    expect(page.get_by_role("heading", name=CONFUSED)).to_be_visible()
     shot(page, "personas-filtered-confusion-high")
 
     # Runs: an empty store offers the demo; set up a small run with a scripted clinician instead.
     go_to(page, "Runs")
-    assert page.get_by_role("button", name="Run the demo").is_visible()
+    expect(page.get_by_role("button", name="Run the demo")).to_be_visible()
     pick(page, "Scenario", "ed_consult")
     pick(page, "Confusion", "high", "moderate")
     pick(page, re.compile(r"^Personas \(3 match"), CONFUSED, MODERATE)
@@ -62,7 +66,7 @@ def test_filter_launch_read_and_search(page: Any, shot: Shots, leak: LeakListene
         page.get_by_role(role, name=label, exact=True).fill(value)
         page.get_by_role(role, name=label, exact=True).press("Enter")
         settle(page)
-    assert page.get_by_text("2 personas × 1 samples = 2 conversations").is_visible()
+    expect(page.get_by_text("2 personas × 1 samples = 2 conversations")).to_be_visible()
     shot(page, "runs-configured")
     page.get_by_role("button", name="Launch").click()
     page.get_by_text("started in the background").wait_for()
@@ -70,7 +74,7 @@ def test_filter_launch_read_and_search(page: Any, shot: Shots, leak: LeakListene
 
     # The detached process does the work; the page follows it from the store.
     page.get_by_text("Run finished — done").wait_for(timeout=120_000)
-    assert page.get_by_text("browser run").first.is_visible()
+    expect(page.get_by_text("browser run").first).to_be_visible()
     shot(page, "runs-done")
     with Store(tmp_path / "store.db") as store:
         (run,) = store.list_runs()
@@ -88,9 +92,9 @@ def test_filter_launch_read_and_search(page: Any, shot: Shots, leak: LeakListene
     bubbles = page.locator('[data-testid="stChatMessage"]')
     bubbles.first.wait_for()
     shot(page, "transcript-open")
-    assert bubbles.count() == 4
+    expect(bubbles).to_have_count(4)
     opened = page.get_by_role("combobox", name="Open a conversation (or select a row above)")
-    assert CONFUSED in opened.input_value()
+    expect(opened).to_have_value(re.compile(re.escape(CONFUSED)))
 
     # Search a word the patient said; the hit is listed.
     patient_text = next(t.text for t in confused.turns if t.role == "patient")
@@ -101,13 +105,15 @@ def test_filter_launch_read_and_search(page: Any, shot: Shots, leak: LeakListene
     search.press("Enter")
     settle(page)
     hits = page.locator('[data-testid="stExpander"]').filter(has_text="best-matching turns")
-    assert re.search(r"\b[1-9]\d* best-matching turns", hits.inner_text())
-    assert word in hits.inner_text() and confused.id in hits.inner_text()
+    # textContent runs the expander's icon name into the count ("…arrow_down1 best-…").
+    expect(hits).to_contain_text(re.compile(r"(?<!\d)[1-9]\d* best-matching turns"))
+    expect(hits).to_contain_text(word)
+    expect(hits).to_contain_text(confused.id)
     shot(page, "transcript-search")
 
     # The payload in every reply is text: visible literally, never markup, never fetched.
-    assert bubbles.filter(has_text=IMG).first.is_visible()
-    assert bubbles.filter(has_text="<script>window.__xss=1</script>").first.is_visible()
+    expect(bubbles.filter(has_text=IMG).first).to_be_visible()
+    expect(bubbles.filter(has_text="<script>window.__xss=1</script>").first).to_be_visible()
     assert page.evaluate("typeof window.__xss") == "undefined"
     assert page.locator('img[src="x"]').count() == 0
     assert page.locator(f'img[src*=":{leak.port}"]').count() == 0

@@ -152,6 +152,17 @@ def test_parse_verdict_keeps_only_valid_values(reply: str, values: dict, invalid
     assert parse_verdict(reply, items) == (values, invalid)
 
 
+@pytest.mark.parametrize(("reply", "expected"), [
+    ("Sure! {'empathy': 4, 'realism': 'high',} Hope that helps.", {"empathy": 4, "realism": "high"}),
+    ("```python\n{'a': True, 'b': None}\n```", {"a": True, "b": None}),
+    ('{"a": ' + "[" * 5000 + "1", None),  # a looping model's endless nesting
+    ("The patient was fine. I would rate it 3 out of 5.", None),  # no object: nothing guessed
+    ("{__import__('os').system('true')}", None),  # literals only: nothing is executed
+])
+def test_first_json_object_reads_what_small_models_write(reply: str, expected: object) -> None:
+    assert first_json_object(reply) == expected
+
+
 def test_first_json_object_skips_non_objects() -> None:
     assert first_json_object('[1] "x" {"a": {"b": 1}} {"c": 2}') == {"a": {"b": 1}}
     assert first_json_object("{") is None
@@ -215,3 +226,20 @@ def test_judge_against_a_single_human_matches_spearman_on_z_scores(judge_store,
     judge = z([1 + judge_store.done[cid] for cid in conversations])
     assert row.spearman.n == 4
     assert row.spearman.value == pytest.approx(spearmanr(judge, z(ana))[0])
+
+
+def test_conversations_stream_from_the_store_a_page_at_a_time(judge_store, make_server,
+                                                               monkeypatch) -> None:
+    pages: list[int] = []
+    original = Store.conversation_batch
+
+    def recorded(self, *args, **kwargs):
+        batch = original(self, *args, **kwargs)
+        pages.append(len(batch))
+        return batch
+
+    monkeypatch.setattr(Store, "conversation_batch", recorded)
+    monkeypatch.setattr(Store, "conversations_of_run", None)  # the whole run is never loaded
+    summary = run_judge(judge_store, make_server(reply_fn=by_patient_turns).url)
+    assert summary.judged == len(judge_store.done)
+    assert pages and pages[-1] == 0 and max(pages) <= 64

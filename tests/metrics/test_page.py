@@ -26,8 +26,19 @@ def open_page(monkeypatch: pytest.MonkeyPatch, path: Path) -> AppTest:
 def test_first_view_computes_nothing(monkeypatch, metrics_store: MetricsStore) -> None:
     at = open_page(monkeypatch, metrics_store.path)
     assert at.title[0].value == "Metrics"
-    assert len(at.dataframe) == 0
+    assert len(at.dataframe) == 1  # role adherence only: regular expressions, no model
     assert any("press the button" in c.value for c in at.caption)
+
+
+def test_role_adherence_is_counted_per_run(monkeypatch, metrics_store: MetricsStore) -> None:
+    at = open_page(monkeypatch, metrics_store.path)
+    at.multiselect(key="metrics_runs").set_value([metrics_store.hand_run_id,
+                                                  metrics_store.run_id]).run()
+    (table,) = [d.value for d in at.dataframe if "third person" in d.value.columns]
+    assert list(table["run"]) == [metrics_store.hand_run_id, metrics_store.run_id]
+    assert list(table["patient turns"])[0] == 4  # the hand run: four patient turns
+    assert list(table["clinician voice"])[0].startswith("0 (0%")
+    assert any("Narrates the patient in the third person" in c.value for c in at.caption)
 
 
 def test_buttons_compute_and_show_the_tables(monkeypatch, metrics_store: MetricsStore) -> None:

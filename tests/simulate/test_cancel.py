@@ -62,7 +62,7 @@ async def test_a_cancel_seen_before_the_launcher_exists_starts_no_conversation(
         _request_cancel(store_path, run_id)  # ...and is set before the writer's first poll
         return loaded
 
-    original_load, original_start = engine.load_run, StoreWriter.start
+    original_load, original_start = engine.open_run, StoreWriter.start
     original_cancel = engine._Execution.cancel
 
     def cancel(self: Any) -> None:
@@ -74,7 +74,7 @@ async def test_a_cancel_seen_before_the_launcher_exists_starts_no_conversation(
         await original_start(self)
         await asyncio.wait_for(cancelled.wait(), 10)  # the writer polls at once
 
-    monkeypatch.setattr(engine, "load_run", load_then_cancel)
+    monkeypatch.setattr(engine, "open_run", load_then_cancel)
     monkeypatch.setattr(engine._Execution, "cancel", cancel)
     monkeypatch.setattr(StoreWriter, "start", start_until_cancelled)
     summary = await execute_run(store_path, run_id, poll_s=0.05)

@@ -70,7 +70,7 @@ def test_a_run_prints_its_id_and_a_summary_and_runs_show_it(
     (["-p", "ed_mi_*", "--clinician", "gpt4"], 2, "Did you mean 'ollama/gpt4'?"),
     (["-p", "ed_mi_*", "--patient-model", "ollama/mistral:7b", "--clinician",
       "scripted/ed_intake"], 1, "ollama pull mistral:7b"),
-    (["r-nope"], 2, "no run 'r-nope'"),
+    (["r-nope"], 2, "no store at"),  # the store does not exist: a mistyped path, not a new one
     (["r-nope", "-p", "ed_*"], 2, "give exactly one of"),
 ])
 def test_user_errors_get_one_clear_paragraph_and_leave_the_store_unchanged(
@@ -97,3 +97,21 @@ def test_an_unreachable_ollama_says_how_to_start_it(
     assert "Cannot connect to the model server" in result.stderr
     assert "`ollama serve`" in result.stderr
     assert _runs(store_path) == []
+
+
+def test_the_model_timeout_is_a_setting_and_a_flag(
+    cli: Callable[..., Result], make_server: Callable[..., OllamaTestServer], store_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = make_server()
+    common = ["-p", "ed_mi_01-*", "--patient-model", MODEL, "--clinician", "scripted/ed_intake",
+              "--host", server.url, "--max-turns", 2]
+    assert cli("run", *common).exit_code == 0
+    settings = tmp_path / "settings.json"
+    settings.write_text('{"model_timeout_s": 300}')
+    monkeypatch.setenv("WORKBENCH_SETTINGS", str(settings))
+    assert cli("run", *common).exit_code == 0
+    assert cli("run", *common, "--timeout", 45).exit_code == 0
+    with Store(store_path) as store:
+        timeouts = [r.config["options"]["timeout_s"] for r in reversed(store.list_runs())]
+    assert timeouts == [120.0, 300.0, 45.0]

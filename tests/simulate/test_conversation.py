@@ -176,3 +176,37 @@ async def test_confusion_eases_with_reassurance_and_the_patient_prompt_follows(
     loop = _conversation(plan, Side("p"), reassuring, [])
     loop.replay(turns[:5])
     assert loop.state.levels == {"confusion": "moderate"}
+
+
+def test_patient_options_bound_the_reply_by_the_loosest_sentence_cap():
+    from workbench.backends import ChatOptions
+    from workbench.simulate.conversation import reply_token_limit
+
+    plan = _plan(patient_prompts={"a": "A", "b": "B"}, sentence_caps={"a": 2, "b": 5})
+    options = ChatOptions(temperature=0.7, seed=3)
+    bounded = plan.patient_options(options)
+    assert bounded.num_predict == reply_token_limit(5) > reply_token_limit(2) > 2
+    assert bounded.model_copy(update={"num_predict": None}) == options  # nothing else changes
+    assert plan.patient_options(ChatOptions(num_predict=16)).num_predict == 16  # smaller wins
+    assert plan.patient_options(ChatOptions(num_predict=10_000)).num_predict == bounded.num_predict
+    uncapped = _plan(patient_prompts={"a": "A", "b": "B"}, sentence_caps={"a": 2, "b": None})
+    assert uncapped.patient_options(options) is options  # a state without a cap: no bound
+
+
+async def test_the_engine_sends_the_patients_token_limit(tmp_path, make_server):
+    from workbench.simulate import RunConfig, execute_run, plan_run
+    from workbench.simulate.conversation import reply_token_limit
+    from workbench.store import Store
+
+    server = make_server()
+    library = Library(Library().root)
+    with Store(tmp_path / "s.db") as store:
+        run = plan_run(store, library, RunConfig(
+            personas=[CONFUSED], patient_model="ollama/llama3.2:1b",
+            clinician="scripted/ed_intake", max_turns=4, hosts=[server.url]))
+        (conv,) = store.conversations_of_run(run.id)
+    await execute_run(tmp_path / "s.db", run.id)
+    plan = ConversationPlan.model_validate(conv.metadata["plan"])
+    expected = reply_token_limit(max(plan.sentence_caps.values()))
+    sent = [r["options"].get("num_predict") for r in server.requests("/api/chat")]
+    assert sent and set(sent) == {expected}

@@ -174,7 +174,12 @@ async def test_a_confused_patient_settles_as_a_scripted_clinician_reassures(
     levels = [t.state["levels"]["confusion"] for t in conv.turns if t.role == "patient"]
     assert levels == ["high", "moderate", "moderate", "normal", "normal", "normal"]
     systems = [r["messages"][0]["content"] for r in server.requests("/api/chat")]
-    prompts = conv.metadata["plan"]["patient_prompts"]
+    # The plan names each state's prompt by hash; the text is stored once, in the prompts table.
+    plan = conv.metadata["plan"]
+    assert plan["patient_prompts"] == {} and len(plan["patient_prompt_hashes"]) == 3
+    with Store(store_path) as store:
+        texts = store.prompt_texts(plan["patient_prompt_hashes"].values())
+    prompts = {key: texts[h] for key, h in plan["patient_prompt_hashes"].items()}
     assert systems == [prompts[f"confusion={level}"] for level in levels]
     assert systems[0] == conv.patient_prompt and len(set(systems)) == 3
 
@@ -228,3 +233,30 @@ async def test_a_model_removed_mid_run_aborts_and_the_run_resumes_later(
     assert (await resume_run(store_path, run_id)).status == "done"
     for conv in transcripts(store_path, run_id):
         assert_well_formed(conv)
+
+
+async def test_conversations_stream_from_the_store_as_slots_free(
+    make_server: Callable[..., OllamaTestServer], plan: Callable[..., str], library: Library,
+    store_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from workbench.simulate import engine
+
+    server = make_server(parallel=4)
+    run_id = plan(personas=six_personas(library), samples=25, max_turns=4, concurrency=1,
+                  hosts=[server.url])  # 150 conversations, admitted two at a time
+    pages: list[int] = []
+    original = engine.read_batch
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        batch = original(*args, **kwargs)
+        pages.append(len(batch))
+        return batch
+
+    monkeypatch.setattr(engine, "read_batch", recorded)
+    monkeypatch.setattr(Store, "conversations_of_run", None)  # the whole run is never loaded
+    summary = await execute_run(store_path, run_id)
+    monkeypatch.undo()
+    assert summary.status == "done" and summary.progress.done == 150
+    assert pages == [64, 64, 22, 0]  # a page at a time, never the whole run
+    with Store(store_path) as store:
+        assert store.run_progress(run_id).counts["done"] == 150

@@ -58,12 +58,11 @@ def test_the_command_line_and_the_runs_page_plan_through_it(
 ) -> None:
     calls: list[RunConfig] = []
 
-    def spy(store: Store, library: Library, config: RunConfig, *, name: str | None = None
-            ) -> Any:
+    def spy(library: Library, config: RunConfig) -> Any:
         calls.append(config)
         raise PlanError("stopped by the test")
 
-    monkeypatch.setattr(simulate, "plan_checked_run", spy)
+    monkeypatch.setattr(simulate, "check_run", spy)
     monkeypatch.setenv("WORKBENCH_PERSONAS", str(library_root))
     monkeypatch.setenv("WORKBENCH_SETTINGS", str(tmp_path / "no-settings.json"))
     result = CliRunner().invoke(app, ["run", "-p", "ed_mi_01-*", "--patient-model", MODEL,
@@ -76,4 +75,5 @@ def test_the_command_line_and_the_runs_page_plan_through_it(
         launch.plan_and_launch(store_path, library, RunConfig(
             personas=ED, patient_model=MODEL, clinician="scripted/ed_intake"))
     assert len(calls) == 2 and calls[1].personas == ED
-    assert not hasattr(launch, "plan_checked_run")  # one sequence of checks, not two
+    assert not hasattr(launch, "check_run")  # one sequence of checks, not two
+    assert not store_path.exists()  # nothing was created before the checks passed

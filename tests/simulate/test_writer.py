@@ -42,3 +42,46 @@ async def test_writes_land_in_order_and_a_bad_one_is_reported_without_losing_oth
     assert [t.text for t in convs[first].turns] == [f"a{i}" for i in range(20)]
     assert [t.text for t in convs[second].turns] == [f"b{i}" for i in range(21)]
     assert convs[second].status == "done"
+
+
+async def test_a_conversation_that_lost_a_turn_is_left_unfinished_for_a_resume(
+    plan: Callable[..., str], library: Library, store_path: Path, monkeypatch,
+) -> None:
+    from workbench.store import Store, StoreFull
+
+    run_id = plan(personas=select_personas(library, ["ed_*"])[:2], hosts=["http://127.0.0.1:9"])
+    first, second = (c.id for c in transcripts(store_path, run_id))
+    original = Store.append_turn
+
+    def full_at_turn_2(self: Store, conversation_id: str, turn: Turn) -> None:
+        if conversation_id == first and turn.index == 2:
+            raise StoreFull(self.path)  # the disk filled up just then
+        original(self, conversation_id, turn)
+
+    original_bulk = Store.append_turns_bulk
+
+    def bulk_full_at_turn_2(self: Store, turns: list[tuple[str, Turn]]) -> None:
+        if (first, 2) in {(cid, turn.index) for cid, turn in turns}:
+            raise StoreFull(self.path)  # the whole group is rolled back
+        original_bulk(self, turns)
+
+    monkeypatch.setattr(Store, "append_turn", full_at_turn_2)
+    monkeypatch.setattr(Store, "append_turns_bulk", bulk_full_at_turn_2)
+    errors: list[BaseException] = []
+    writer = StoreWriter(store_path, run_id, loop=asyncio.get_running_loop(),
+                         on_cancel=lambda: None, on_error=errors.append, poll_s=0.05)
+    await writer.start()
+    for conv in (first, second):
+        for index in range(4):
+            writer.append_turn(conv, _turn(index, f"{conv[-4:]} {index}"))
+        writer.set_conversation_status(conv, "done")
+    await writer.close()
+    await asyncio.sleep(0)
+
+    assert [type(e) for e in errors] == [StoreFull]
+    convs = {c.id: c for c in transcripts(store_path, run_id)}
+    # The first keeps the turns before the lost one and stays unfinished (a resume completes
+    # it); its later turns and its "done" were not written. The second is whole.
+    assert [t.index for t in convs[first].turns] == [0, 1] and convs[first].status == "pending"
+    assert [t.index for t in convs[second].turns] == [0, 1, 2, 3]
+    assert convs[second].status == "done"

@@ -34,7 +34,7 @@ V1_COLUMNS = {
 
 def test_new_store_is_current_wal_with_foreign_keys(store_path: Path) -> None:
     with Store(store_path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.schema_version == SCHEMA_VERSION == 3
         assert store.path == store_path.resolve()
         assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -155,7 +155,7 @@ def test_migration_from_v1_keeps_every_row_and_new_features_work(store_path: Pat
     assert [len(rows) for rows in before.values()] == [1, 1, 1, 3, 9]
 
     with Store(store_path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == SCHEMA_VERSION
         assert _dump(store_path) == before  # counts and contents, column by column
 
         old = store.get_transcript("c-old-1")
@@ -179,6 +179,10 @@ def test_migration_from_v1_keeps_every_row_and_new_features_work(store_path: Pat
         # The reference corpus of old rows is registered; old runs can be cancelled.
         assert [(c.name, c.n_conversations) for c in store.list_corpora()] == [("mts", 1)]
         assert store.cancel_requested("r-20260105-100000-ab12") is False
+        # Old runs carry no claim, and can be claimed by an executor.
+        assert store.get_run("r-20260105-100000-ab12").owner is None
+        store.claim_run("r-20260105-100000-ab12", "host:1:a")
+        assert store.get_run("r-20260105-100000-ab12").owner == "host:1:a"
         # Old conversations take new turns, annotations; the new turn is searchable too.
         store.append_turn("c-old-1", turns(["Three days, with a fever."], start=3)[0])
         assert store.get_transcript("c-old-1").turns[-1].index == 3
@@ -196,6 +200,6 @@ def test_migration_from_v1_keeps_every_row_and_new_features_work(store_path: Pat
 
 
 def test_create_store_at_version_refuses_unknown_versions(store_path: Path) -> None:
-    with pytest.raises(StoreError, match="unknown schema version 3"):
-        create_store_at_version(store_path, 3)
+    with pytest.raises(StoreError, match=f"unknown schema version {SCHEMA_VERSION + 1}"):
+        create_store_at_version(store_path, SCHEMA_VERSION + 1)
 

@@ -12,9 +12,10 @@ guessed. Stored values are ``submitted``, so the Agreement page compares them wi
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from workbench.domain.transcript import Transcript
 from workbench.rubrics import load_rubric
 from workbench.settings import load_settings
 from workbench.store import Store
-from workbench.store.records import Annotation
+from workbench.store.records import Annotation, PersonaRecord
 
 JUDGE_TEMPLATE = "judge.j2"
 """The judge prompt, under the persona library's ``templates/``."""
@@ -84,19 +85,46 @@ def judge_prompt(
 
 
 def first_json_object(text: str) -> dict[str, Any] | None:
-    """The first JSON object in a reply (code fences and chatter around it ignored), or None."""
+    """The first JSON object in a reply (code fences and chatter around it ignored), or None.
+
+    Small models often write the object Python-style (``{'empathy': 3}``, ``True``, a trailing
+    comma): when no strict JSON object is found, the first brace-balanced span that is a Python
+    dict literal counts (``ast.literal_eval``: literals only, nothing is executed).
+    """
     decoder = json.JSONDecoder()
     start = text.find("{")
     while start != -1:
         try:
             value, _ = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # a looping model nests without end
             pass
         else:
             if isinstance(value, dict):
                 return value
         start = text.find("{", start + 1)
+    for span in _brace_spans(text):
+        try:
+            value = ast.literal_eval(span)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+        if isinstance(value, dict):
+            return value
     return None
+
+
+def _brace_spans(text: str, longest: int = 20_000, starts: int = 50) -> Iterator[str]:
+    """Spans from each of the first ``starts`` ``{`` to the ``}`` that balances it (at most
+    ``longest`` characters): bounded work whatever a model wrote."""
+    start = text.find("{")
+    while start != -1 and starts > 0:
+        starts -= 1
+        depth = 0
+        for end in range(start, min(len(text), start + longest)):
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            if depth == 0:
+                yield text[start:end + 1]
+                break
+        start = text.find("{", start + 1)
 
 
 def parse_verdict(
@@ -199,6 +227,16 @@ class JudgeSummary(BaseModel):
     """Item values missing or invalid in the replies (skipped, never guessed)."""
 
 
+def _forget_if_ok(tasks: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+    """A done callback that drops a task from ``tasks`` unless it failed (it stays, to be
+    raised)."""
+    def forget(task: asyncio.Task[None]) -> None:
+        if task.cancelled() or task.exception() is None:
+            tasks.discard(task)
+
+    return forget
+
+
 async def judge_run(
     store_path: Path | str,
     run_id: str,
@@ -235,21 +273,20 @@ async def judge_run(
     rubric = load_rubric(rubric_id, personas_root)
     template = load_judge_template(personas_root)
     annotator = judge_annotator(model_spec)
-    with Store(store_path) as store:
-        conversations = store.conversations_of_run(run_id, ["done"], with_turns=True)
-        scored = {a.conversation_id for a in store.annotations(annotator=annotator)
-                  if a.rubric == rubric.id and a.turn_idx is None}
-        todo = [t for t in conversations if t.id not in scored]
-        personas = {t.persona_hash: store.get_persona(t.persona_hash)
-                    for t in todo if t.persona_hash}
     backend = get_backend(model_spec, hosts=hosts, allow_remote=allow_remote)
-    counts = {"judged": 0, "unscored": 0, "failed": 0, "values": 0, "invalid_items": 0}
-    try:
-        if todo:
-            await backend.check()  # unreachable server or missing model: one clear error first
-        gate = asyncio.Semaphore(max(1, concurrency))
+    counts = {"judged": 0, "unscored": 0, "failed": 0, "values": 0, "invalid_items": 0,
+              "skipped": 0}
+    gate = asyncio.Semaphore(max(1, concurrency))
+    # Conversations stream from the store a page at a time, admitted as model slots free: a
+    # run of any size is judged in about the memory of a few pages.
+    admit = asyncio.Semaphore(2 * max(1, concurrency))
+    tasks: set[asyncio.Task[None]] = set()
+    personas: dict[str, PersonaRecord | None] = {}
+    seen = 0
 
-        async def judge_one(transcript: Transcript) -> tuple[int, list[Annotation] | None]:
+    async def judge_and_store(store: Store, transcript: Transcript, total: int) -> None:
+        nonlocal seen
+        try:
             record = personas.get(transcript.persona_hash) if transcript.persona_hash else None
             axes = list(record.resolved().axes.values()) if record is not None else []
             n_items = len(judged_items(rubric, axes, transcript.levels, transcript.scenario))
@@ -261,30 +298,58 @@ async def judge_run(
                 except BackendError as exc:
                     if not exc.transient:
                         raise
-                    return n_items, None
-            return n_items, found
+                    found = None
+            if found is None:
+                counts["failed"] += 1
+            else:
+                counts["invalid_items"] += n_items - len(found)
+                if found:
+                    store.put_annotations(found)
+                    counts["judged"] += 1
+                    counts["values"] += len(found)
+                else:
+                    counts["unscored"] += 1
+        finally:
+            admit.release()
+        seen += 1
+        if progress is not None:
+            progress(seen, total)
 
-        with Store(store_path) as store:
-            tasks = [asyncio.create_task(judge_one(t)) for t in todo]
-            try:
-                for done, task in enumerate(asyncio.as_completed(tasks), start=1):
-                    n_items, found = await task
-                    if found is None:
-                        counts["failed"] += 1
-                    else:
-                        counts["invalid_items"] += n_items - len(found)
-                        if found:
-                            store.put_annotations(found)
-                            counts["judged"] += 1
-                            counts["values"] += len(found)
-                        else:
-                            counts["unscored"] += 1
-                    if progress is not None:
-                        progress(done, len(todo))
-            finally:
-                for task in tasks:
-                    task.cancel()
+    def unscored(store: Store) -> Iterator[Transcript]:
+        """The run's done conversations this judge has not scored, a page at a time."""
+        nonlocal seen
+        last = -1
+        while batch := store.conversation_batch(run_id, ["done"], after_seq=last, limit=64):
+            last = batch[-1][0]
+            for _, transcript in batch:
+                if any(a.rubric == rubric.id and a.turn_idx is None
+                       for a in store.annotations(transcript.id, annotator=annotator)):
+                    counts["skipped"] += 1  # scored by this judge already
+                    seen += 1
+                else:
+                    yield transcript
+
+    try:
+        with Store(store_path, create=False) as store:
+            total = store.count_conversations_of_run(run_id, ["done"])
+            checked = False
+            for transcript in unscored(store):
+                if not checked:  # unreachable server or missing model: one clear error first
+                    await backend.check()
+                    checked = True
+                key = transcript.persona_hash
+                if key and key not in personas:
+                    personas[key] = store.get_persona(key)
+                await admit.acquire()
+                if any(t.done() for t in tasks):  # only a failed task stays in the set
+                    admit.release()
+                    break
+                task = asyncio.create_task(judge_and_store(store, transcript, total))
+                tasks.add(task)
+                task.add_done_callback(_forget_if_ok(tasks))
+            await asyncio.gather(*tasks)  # raises the first failure
     finally:
+        for task in tasks:
+            task.cancel()
         await backend.aclose()
-    return JudgeSummary(run_id=run_id, rubric=rubric.id, annotator=annotator,
-                        skipped=len(conversations) - len(todo), **counts)
+    return JudgeSummary(run_id=run_id, rubric=rubric.id, annotator=annotator, **counts)

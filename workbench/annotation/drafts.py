@@ -3,6 +3,8 @@
 A form's values are keyed by ``(turn index or None, item id)``. Saving stores every answered value
 with status ``draft``; submitting checks the values (and that required items are answered) and
 stores them all with status ``submitted``, in one transaction. Nothing is stored when a check fails.
+An answer the annotator cleared is deleted (in the same transaction), and a submitted form is
+changed only by submitting again: a draft save would silently withdraw the submission.
 """
 
 from __future__ import annotations
@@ -139,15 +141,25 @@ def save_values(
     if not annotator.strip():
         return ["an annotator name is needed; set it on the Settings page"]
     found = problems(values, items, submit=submit)
+    mine = store.annotations(conversation_id, annotator=annotator)
+    if not submit and status_of(mine, conversation_id, rubric_id, annotator) == "submitted":
+        found.append("these answers are submitted already; change them with Submit (saving a "
+                     "draft would withdraw the submission)")
     if found:
         return found
     status = "submitted" if submit else "draft"
-    store.put_annotations([
-        Annotation(conversation_id=conversation_id, turn_idx=idx, rubric=rubric_id, item=item_id,
-                   value=value, annotator=annotator, status=status)
-        for (idx, item_id), value in values.items()
-        if is_answered(value)
-    ])
+    stored = stored_values(mine, conversation_id, rubric_id, annotator)
+
+    def target(idx: int | None, item_id: str, value: Any = None) -> Annotation:
+        return Annotation(conversation_id=conversation_id, turn_idx=idx, rubric=rubric_id,
+                          item=item_id, value=value, annotator=annotator, status=status)
+
+    store.put_annotations(
+        [target(idx, item_id, value) for (idx, item_id), value in values.items()
+         if is_answered(value)],
+        cleared=[target(*key) for key, value in values.items()
+                 if not is_answered(value) and key in stored],
+    )
     return []
 
 

@@ -3,8 +3,8 @@
     backend = get_backend("ollama/llama3.2:3b")
     reply = await backend.chat(messages, ChatOptions(temperature=0.7, seed=1))
 
-Importing this package loads no SDK: ``ollama`` and ``openai`` are imported when a backend that
-needs them is first asked for (the provider classes below are resolved lazily too).
+Importing this package loads no SDK: ``ollama``, ``openai`` and ``llama_cpp`` are imported when a
+backend that needs them is first asked for (the provider classes below are resolved lazily too).
 """
 
 from __future__ import annotations
@@ -27,16 +27,17 @@ from .registry import BackendSpec, ScriptLoader, check_backend, get_backend, par
 from .scripted import ScriptedBackend
 
 if TYPE_CHECKING:
+    from .local import LocalBackend
     from .ollama import OllamaBackend
     from .openai_compat import OpenAICompatBackend
     from .pool import HostPool
 
-_LAZY = {"OllamaBackend": ".ollama", "OpenAICompatBackend": ".openai_compat", "HostPool": ".pool"}
+_LAZY = {"LocalBackend": ".local", "OllamaBackend": ".ollama", "OpenAICompatBackend": ".openai_compat", "HostPool": ".pool"}
 
 __all__ = [
     "Backend", "BackendError", "BackendSpec", "BackendUnreachable", "ChatOptions", "HostPool",
-    "Messages", "ModelNotFound", "NonLoopbackRefused", "OllamaBackend", "OpenAICompatBackend",
-    "Reply", "ScriptExhausted", "ScriptLoader", "ScriptedBackend", "TransientBackendError",
+    "LocalBackend", "Messages", "ModelNotFound", "NonLoopbackRefused", "OllamaBackend",
+    "OpenAICompatBackend", "Reply", "ScriptExhausted", "ScriptLoader", "ScriptedBackend", "TransientBackendError",
     "UnknownBackendSpec", "check_backend", "ensure_local", "get_backend", "is_loopback",
     "is_transient", "normalize_host", "parse_spec",
 ]

@@ -41,7 +41,8 @@ class TransientBackendError(BackendError):
             "This is usually temporary (server busy or restarting, model being reloaded, a "
             "connection cut off), so retrying the call normally works. If it keeps happening, "
             "read the server's log (for Ollama: the terminal running `ollama serve`, or "
-            "`journalctl -u ollama`), raise the timeout, or lower the run's concurrency.",
+            "`journalctl -u ollama`), raise the timeout (`workbench run --timeout SECONDS`, or "
+            "the model_timeout_s setting), or lower the run's concurrency.",
             host=host, model=model,
         )
         self.detail = detail
@@ -121,7 +122,8 @@ class UnknownBackendSpec(BackendError, ValueError):
             "'ollama/<model>' (e.g. ollama/llama3.2:3b), "
             "'openai/<model>@<base_url>' (e.g. openai/qwen2.5-7b@http://127.0.0.1:8000/v1), "
             "'scripted/<script>' (a question list under personas/scripts/), "
-            f"'replay/<corpus>' (a real conversation's clinician turns, for twins).{hint}",
+            "'replay/<corpus>' (a real conversation's clinician turns, for twins), "
+            f"'local/smollm2' (the embedded model) or 'local/<path>.gguf'.{hint}",
         )
         self.spec = spec
 

@@ -5,6 +5,8 @@ Specs:
     ``openai/<model>@<base_url>``  e.g. ``openai/qwen2.5-7b@http://127.0.0.1:8000/v1``
     ``scripted/<script>``          a question list, e.g. ``scripted/ed_intake``
     ``replay/<corpus>``            a real conversation's clinician turns, e.g. ``replay/primock57``
+    ``local/<model>``              a GGUF model run in this process: ``local/smollm2`` (the
+                                   embedded SmolLM2-135M) or ``local/<path>.gguf``
 """
 
 from __future__ import annotations
@@ -20,16 +22,17 @@ ScriptLoader = Callable[[str], Any]
 """``loader(name)`` returns the script's questions: a list of strings, or an object with a
 ``questions`` list (such as ``workbench.library.Script``)."""
 
-KINDS = ("ollama", "openai", "scripted", "replay")
+KINDS = ("ollama", "openai", "scripted", "replay", "local")
 
 
 class BackendSpec(NamedTuple):
     """A parsed spec string."""
 
     kind: str
-    """``ollama``, ``openai``, ``scripted`` or ``replay``."""
+    """``ollama``, ``openai``, ``scripted``, ``replay`` or ``local``."""
     model: str
-    """Model name, the script's name for ``scripted``, the corpus for ``replay``."""
+    """Model name, the script's name for ``scripted``, the corpus for ``replay``, a name or a GGUF
+    path for ``local``."""
     base_url: str | None = None
     """For ``openai``: the server's API root."""
 
@@ -100,6 +103,10 @@ def get_backend(
         from .replay import ReplayBackend
 
         return ReplayBackend(model)
+    if kind == "local":  # in this process: no host, so no loopback guard to pass
+        from .local import LocalBackend
+
+        return LocalBackend(model)
     from .scripted import ScriptedBackend
 
     return ScriptedBackend(model, _load_questions(model, script_loader))

@@ -98,7 +98,7 @@ def embed(
     from workbench.analysis.embeddings import embed_texts
     from workbench.store import Store
 
-    with _reported_errors(), Store(_store_path(store)) as db:
+    with _reported_errors(), Store(_store_path(store), create=False) as db:
         units = load_units(db, run, unit)  # type: ignore[arg-type]
         result = embed_texts(
             db, units["text"].to_list(), model, batch_size=batch_size, progress=progress
@@ -151,7 +151,7 @@ def recoverability_command(
     wanted = {f.strip() for f in features.split(",") if f.strip()}
     if not wanted or wanted - {"embeddings", "tfidf"}:
         fail(f"--features takes embeddings and/or tfidf, got {features!r}", 2)
-    with _reported_errors(), Store(_store_path(store)) as db:
+    with _reported_errors(), Store(_store_path(store), create=False) as db:
         units = load_units(db, run, unit)  # type: ignore[arg-type]
         texts = units["text"].to_list()
         vectors = (
@@ -220,7 +220,7 @@ def clusters_command(
         fail(f"--clustering takes kmeans or hdbscan, got {clustering!r}", 2)
     settings = load_settings()
     spec = titles if titles is None or "/" in titles else f"ollama/{titles}"
-    with _reported_errors(), Store(_store_path(store)) as db:
+    with _reported_errors(), Store(_store_path(store), create=False) as db:
         if spec is not None:
             parse_spec(spec)  # a malformed spec fails before minutes of embedding
         units = load_units(db, run, unit)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from workbench.cli.errors import user_errors, valid_ids
+from workbench.cli.stores import open_store
 
 import_app = typer.Typer(
     help="Import exported transcripts, or real conversations as a reference corpus.",
@@ -53,17 +54,12 @@ def register(root: typer.Typer) -> None:
 @contextlib.contextmanager
 def _reported_errors() -> Iterator[None]:
     """The errors a user can cause, as lines on stderr and an exit status."""
-    from workbench.io import ImportFileError
-    from workbench.store import StoreError, UnknownRun
+    from workbench.io import ExportPathError, ImportFileError
+    from workbench.store import StoreError, StoreMissing, UnknownRun
 
-    with user_errors({UnknownRun: 2, (ImportFileError, StoreError): 1, ValueError: 2}):
+    with user_errors({(UnknownRun, StoreMissing): 2,
+                      (ImportFileError, ExportPathError, StoreError): 1, ValueError: 2}):
         yield
-
-
-def _store_path(store: Path | None) -> Path:
-    from workbench.settings import load_settings
-
-    return store or load_settings().store_path
 
 
 def export(
@@ -88,9 +84,8 @@ def export(
     as formulas get a leading ' unless --no-neutralise.
     """
     from workbench.io import export_transcripts
-    from workbench.store import Store
 
-    with _reported_errors(), Store(_store_path(store)) as db:
+    with _reported_errors(), open_store(store) as db:
         count = export_transcripts(db, out, fmt.value, runs=run or [], sources=source or [],
                                    neutralise=neutralise)
     typer.echo(f"Exported {count} conversations to {out} ({fmt.value}).")
@@ -106,9 +101,8 @@ def import_transcripts(
 ) -> None:
     """Import an exported file back: the same conversations, turns, annotations and persona."""
     from workbench.io import import_transcripts as run_import
-    from workbench.store import Store
 
-    with _reported_errors(), Store(_store_path(store)) as db:
+    with _reported_errors(), open_store(store, create=True) as db:
         summary = run_import(db, path, fmt.value if fmt else None)
     typer.echo(f"Imported {summary.conversations} conversations, {summary.turns} turns and "
                f"{summary.annotations} annotation values from {path}.")
@@ -136,11 +130,10 @@ def import_reference(
     """
     from workbench.io import import_reference as run_import
     from workbench.io import parse_speaker_map
-    from workbench.store import Store
 
     with _reported_errors():
         mapping = parse_speaker_map(speaker_map or [])
-        with Store(_store_path(store)) as db:
+        with open_store(store, create=True) as db:
             summary = run_import(db, path, name, mapping, description=description,
                                  licence=licence, fmt=fmt.value if fmt else None)
     typer.echo(f"Imported {summary.conversations} conversations ({summary.turns} turns) from "

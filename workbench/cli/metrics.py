@@ -103,7 +103,7 @@ def diversity(
     from workbench.analysis import reports
     from workbench.store import Store
 
-    with _reported_errors(), Store(_store_path(store)) as opened:
+    with _reported_errors(), Store(_store_path(store), create=False) as opened:
         report = reports.diversity_report(opened, run or [], corpora=corpus or [], by=by,
                                           reference=reference, size=size, embed=embed,
                                           resampling=_resampling(resamples))
@@ -172,7 +172,7 @@ def realism(
     from workbench.analysis import reports
     from workbench.store import Store
 
-    with _reported_errors(), Store(_store_path(store)) as opened:
+    with _reported_errors(), Store(_store_path(store), create=False) as opened:
         report = reports.realism_report(
             opened, run or [], reference, corpora=corpus or [], second_reference=second_reference,
             cap=cap, embed=embed, resampling=_resampling(resamples))
@@ -253,7 +253,7 @@ def questionnaire(
 
     # UnknownBackendSpec is a ValueError: a bad spec is a bad invocation (2).
     with user_errors({(UnknownConversation, ValueError): 2, (BackendError, StoreError): 1}), \
-            Store(_store_path(store)) as opened:
+            Store(_store_path(store), create=False) as opened:
         result = asyncio.run(measure(opened))
     if as_json:
         typer.echo(result.model_dump_json(indent=2))

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from workbench.cli.errors import fail, user_errors, valid_ids
+from workbench.cli.stores import open_store
 
 if TYPE_CHECKING:
     from workbench.simulate import ExecutionProgress, RunSummary
@@ -46,11 +47,12 @@ def _reported_errors() -> Iterator[None]:
     from workbench.backends import BackendError, NonLoopbackRefused, UnknownBackendSpec
     from workbench.library import LibraryError, LibraryLookupError
     from workbench.simulate import PlanError, RunAborted
-    from workbench.store import StoreError, UnknownRun
+    from workbench.store import StoreError, StoreMissing, UnknownRun
 
     try:
         with user_errors({
-            (PlanError, LibraryLookupError, UnknownRun, NonLoopbackRefused, UnknownBackendSpec): 2,
+            (PlanError, LibraryLookupError, UnknownRun, NonLoopbackRefused, UnknownBackendSpec,
+             StoreMissing): 2,
             (BackendError, RunAborted, StoreError): 1,
         }):
             yield
@@ -87,6 +89,11 @@ def run(
     num_ctx: Annotated[int | None, typer.Option(min=1, help="Context window (Ollama).")] = None,
     num_predict: Annotated[int | None, typer.Option(help="Most tokens per reply.")] = None,
     seed: Annotated[int, typer.Option(help="Base seed; sample i uses seed + i.")] = 0,
+    timeout: Annotated[float | None, typer.Option(
+        "--timeout", min=0.001, metavar="SECONDS",
+        help="Seconds to wait for one model reply before retrying the call (default: the "
+        "model_timeout_s setting, 120). With RUN_ID or --resume: overrides the planned "
+        "one.")] = None,
     name: Annotated[str | None, typer.Option(help="A name for the run.")] = None,
     host: Annotated[list[str] | None, typer.Option(
         "--host", help="Ollama host (repeat to spread the run over several; default: the "
@@ -135,12 +142,13 @@ def run(
                 concurrency=concurrency, seed=seed, name=name,
                 hosts=host or settings.ollama_hosts, allow_remote=remote,
                 options={"temperature": temperature, "top_p": top_p, "num_ctx": num_ctx,
-                         "num_predict": num_predict},
+                         "num_predict": num_predict,
+                         "timeout_s": timeout or settings.model_timeout_s},
             )
-            host = None  # planned into the run
+            host, timeout = None, None  # planned into the run
         summary = _execute(store_path, run_id or resume or "", resume=bool(resume),
                            retry_failed=retry_failed, hosts=host,
-                           allow_remote=remote, progress=progress)
+                           allow_remote=remote, progress=progress, timeout_s=timeout)
     _print_summary(summary, store_path)
     if summary.status != "done":
         raise typer.Exit(1)
@@ -154,14 +162,8 @@ def _plan(store_path: Path, patterns: list[str], *, scenario: str | None, levels
     from workbench.backends import ChatOptions
     from workbench.library import Library
     from workbench.settings import load_settings
-    from workbench.simulate import (
-        PlanError,
-        RunConfig,
-        parse_levels,
-        plan_checked_run,
-        select_personas,
-    )
-    from workbench.store import Store
+    from workbench import simulate
+    from workbench.simulate import PlanError, RunConfig, parse_levels, select_personas
 
     if not patient_model:
         raise PlanError("--patient-model is needed, e.g. --patient-model ollama/llama3.2:3b "
@@ -177,8 +179,9 @@ def _plan(store_path: Path, patterns: list[str], *, scenario: str | None, levels
         max_turns=max_turns, concurrency=concurrency, hosts=hosts, allow_remote=allow_remote,
         options=ChatOptions.model_validate({k: v for k, v in options.items() if v is not None}),
     )
-    with Store(store_path) as db:
-        record = plan_checked_run(db, library, config, name=name)
+    config = simulate.check_run(library, config)  # every check before the store is touched
+    with open_store(store_path, create=True) as db:
+        record = simulate.plan_run(db, library, config, name=name or None)
     n = len(config.personas)
     typer.echo(f"Run {record.id}: {n * samples} conversations ({n} personas × {samples} "
                f"samples), patient {patient_model}, clinician {clinician}.")
@@ -186,7 +189,8 @@ def _plan(store_path: Path, patterns: list[str], *, scenario: str | None, levels
 
 
 def _execute(store_path: Path, run_id: str, *, resume: bool, retry_failed: bool,
-             hosts: list[str] | None, allow_remote: bool, progress: bool) -> RunSummary:
+             hosts: list[str] | None, allow_remote: bool, progress: bool,
+             timeout_s: float | None) -> RunSummary:
     from workbench.simulate import execute_run
 
     bar = _ProgressBar(run_id) if progress else None
@@ -194,6 +198,7 @@ def _execute(store_path: Path, run_id: str, *, resume: bool, retry_failed: bool,
         return asyncio.run(execute_run(
             store_path, run_id, on_progress=bar.update if bar else None, hosts=hosts,
             allow_remote=allow_remote, resume=resume, retry_failed=retry_failed,
+            timeout_s=timeout_s,
         ))
     except KeyboardInterrupt:
         fail(f"interrupted; unfinished conversations are marked cancelled. Continue with "
@@ -231,14 +236,15 @@ class _ProgressBar:
 
 def _print_summary(summary: RunSummary, store_path: Path) -> None:
     """The run as a whole (a resume handles only part of it), then what this execution did."""
-    from workbench.store import Store
-
-    with Store(store_path) as db:
+    with open_store(store_path) as db:
         whole = db.run_progress(summary.run_id)
     c, p = whole.counts, summary.progress
     typer.echo(f"Run {summary.run_id} {summary.status}: {c['done']} done, {c['failed']} failed, "
                f"{c['cancelled']} cancelled of {whole.total_conversations} conversations; "
                f"{whole.total_turns} turns stored ({p.turns} new in {summary.elapsed_s:.1f} s).")
+    for host, reason in summary.dropped_hosts:
+        typer.echo(f"Host {host} was taken out of the run (its conversations went on on the "
+                   f"other hosts): {reason}", err=True)
     if summary.message:
         typer.echo(summary.message, err=True)
     if c["failed"]:
@@ -252,10 +258,7 @@ def _print_summary(summary: RunSummary, store_path: Path) -> None:
 @app.command("list")
 def list_runs(store: StoreOption = None) -> None:
     """List runs, newest first, with their progress."""
-    from workbench.settings import load_settings
-    from workbench.store import Store
-
-    with _reported_errors(), Store(store or load_settings().store_path) as db:
+    with _reported_errors(), open_store(store) as db:
         runs = db.list_runs()
         if not runs:
             typer.echo("No runs yet. Start one with `workbench run --personas ...`.")
@@ -272,10 +275,7 @@ def list_runs(store: StoreOption = None) -> None:
 def show_run(run_id: Annotated[str, typer.Argument(help="The run.", callback=valid_ids)],
              store: StoreOption = None) -> None:
     """Show a run: its make-up, progress and the reasons of failed conversations."""
-    from workbench.settings import load_settings
-    from workbench.store import Store
-
-    with _reported_errors(), Store(store or load_settings().store_path) as db:
+    with _reported_errors(), open_store(store) as db:
         record = db.get_run(run_id)
         prog = db.run_progress(run_id)
         failed = db.conversations_of_run(run_id, statuses=["failed"])
@@ -284,6 +284,11 @@ def show_run(run_id: Annotated[str, typer.Argument(help="The run.", callback=val
     typer.echo(f"Run {record.id}: {record.name}")
     typer.echo(f"  status        {record.status} (created {record.created_at:%Y-%m-%d %H:%M:%S}"
                f"{finished}){' — cancel requested' if record.cancel_requested else ''}")
+    if record.owner and record.heartbeat_at:
+        from workbench.store.timestamps import utc_now
+
+        age = (utc_now() - record.heartbeat_at).total_seconds()
+        typer.echo(f"  executed by   {record.owner} (last heartbeat {age:.0f} s ago)")
     typer.echo(f"  patient       {record.patient_model}")
     typer.echo(f"  clinician     {record.clinician}")
     typer.echo(f"  personas      {', '.join(cfg.get('personas', []))}")
@@ -302,10 +307,7 @@ def show_run(run_id: Annotated[str, typer.Argument(help="The run.", callback=val
 def cancel_run(run_id: Annotated[str, typer.Argument(help="The run.", callback=valid_ids)],
                store: StoreOption = None) -> None:
     """Ask a run to stop: its process marks unfinished conversations cancelled within a second."""
-    from workbench.settings import load_settings
-    from workbench.store import Store
-
-    with _reported_errors(), Store(store or load_settings().store_path) as db:
+    with _reported_errors(), open_store(store) as db:
         record = db.get_run(run_id)
         if record.status in ("done", "failed", "cancelled"):
             typer.echo(f"Run {run_id} is already {record.status}; nothing to cancel.")

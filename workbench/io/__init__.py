@@ -7,13 +7,14 @@ conversations as reference corpora.
     import_reference(store, Path("primock57.jsonl"), "primock57")
 """
 
-from workbench.io.errors import ImportFileError
+from workbench.io.errors import ExportPathError, ImportFileError
 from workbench.io.export import FORMATS, export_records, export_transcripts, write_export
 from workbench.io.records import FORMAT, ExportedConversation
 from workbench.io.reference import DEFAULT_SPEAKERS, import_reference, parse_speaker_map
 from workbench.io.transcripts import ImportSummary, import_transcripts, read_records
 
 __all__ = [
+    "ExportPathError",
     "DEFAULT_SPEAKERS",
     "FORMAT",
     "FORMATS",

@@ -24,3 +24,7 @@ class ImportFileError(ValueError):
             lines.append(f"... and {len(self.issues) - MAX_SHOWN} more problems")
         lines.append("nothing was imported")
         super().__init__("\n".join(lines))
+
+
+class ExportPathError(ValueError):
+    """The export file cannot be written where asked (missing or read-only folder)."""

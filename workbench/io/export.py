@@ -2,7 +2,8 @@
 
 Conversations come out oldest first (creation time, then id), so exporting the same rows twice
 gives the same bytes; annotations come conversation-level first, then by turn, rubric, item and
-annotator.
+annotator. The whole export reads one snapshot of the store (one read transaction), so a run or
+an import writing meanwhile can neither list a conversation twice nor half-show one.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from workbench.domain.transcript import Transcript
+from workbench.io.errors import ExportPathError
 from workbench.io.records import (
     CHAT_ROLE,
     ExportedAnnotation,
@@ -51,6 +53,13 @@ def export_records(
     Raises:
         UnknownRun: a run id is not in the store.
     """
+    with store.snapshot():
+        yield from _records(store, runs, sources)
+
+
+def _records(
+    store: Store, runs: Sequence[str], sources: Sequence[str]
+) -> Iterator[ExportedConversation]:
     for run_id in runs:
         store.get_run(run_id)  # names a mistyped run instead of exporting nothing
     filters = ConversationFilter(run_id=list(runs) or None, source=list(sources) or None)
@@ -118,7 +127,16 @@ def write_export(records: Iterable[ExportedConversation], path: Path, fmt: Forma
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
     path = Path(path)
+    folder = path.parent.resolve()
+    if not folder.is_dir():
+        raise ExportPathError(f"cannot export to {path}: the folder {folder} does not exist. "
+                              f"Create it first (mkdir -p {folder}) or choose another --out.")
     partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.open("w").close()  # a read-only folder is named now, before any reading
+    except OSError as exc:
+        raise ExportPathError(f"cannot write {path}: {exc.strerror or exc} (is the folder "
+                              f"{folder} read-only?). Choose another --out.") from None
     try:
         count = _write(records, partial, fmt, neutralise)
         partial.replace(path)
@@ -160,6 +178,7 @@ def export_transcripts(
 
     Raises:
         UnknownRun: a run id is not in the store (nothing is written then).
+        ExportPathError: the folder of ``path`` is missing or not writable.
     """
     for run_id in runs:
         store.get_run(run_id)

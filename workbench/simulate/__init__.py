@@ -9,18 +9,15 @@ Importing this package loads no model SDK (the backends import theirs on first u
 """
 
 from workbench.simulate.conversation import Conversation, ConversationPlan, EndedBy, Outcome
-from workbench.simulate.engine import (
-    ExecutionProgress,
-    RetryPolicy,
-    RunAborted,
-    RunSummary,
-    execute_run,
-    resume_run,
-)
+from workbench.simulate.calls import RetryPolicy
+from workbench.simulate.engine import execute_run, resume_run
+from workbench.simulate.progress import ExecutionProgress, RunAborted, RunSummary
+from workbench.simulate.writer import stored_plan
 from workbench.simulate.plan import (
     PlanError,
     RunConfig,
     check_clinician,
+    check_run,
     check_levels,
     parse_levels,
     plan_checked_run,
@@ -42,6 +39,7 @@ __all__ = [
     "RunSummary",
     "check_clinician",
     "check_levels",
+    "check_run",
     "execute_run",
     "parse_levels",
     "plan_checked_run",
@@ -49,4 +47,5 @@ __all__ = [
     "preflight",
     "resume_run",
     "select_personas",
+    "stored_plan",
 ]

@@ -25,7 +25,7 @@ from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workbench.backends import Reply, ScriptExhausted
+from workbench.backends import ChatOptions, Reply, ScriptExhausted
 from workbench.domain.affect import (
     ActChoice,
     AffectPlan,
@@ -47,6 +47,20 @@ Emit = Callable[[Turn], None]
 """Commit one turn (the engine hands it to the writer; it must not block)."""
 Remaining = Callable[[list[dict[str, str]]], int]
 """A scripted clinician's questions left, given the clinician's view of the dialogue."""
+
+TOKENS_PER_SENTENCE = 40
+"""Tokens allowed per capped sentence: a long spoken sentence is about 25 words (~33 tokens)."""
+TOKENS_SLACK = 24
+"""Tokens allowed on top, so a reply that ends its last sentence is not cut mid-word."""
+
+
+def reply_token_limit(cap: int | None) -> int | None:
+    """The most tokens a reply under a sentence cap of ``cap`` may take (None: no cap).
+
+    Generous on purpose: a reply a little over its cap is stored whole (and counted as over
+    the cap), while a model that rambles or loops is stopped long before the call's timeout.
+    """
+    return None if cap is None else cap * TOKENS_PER_SENTENCE + TOKENS_SLACK
 
 
 def state_key(levels: dict[str, str]) -> str:
@@ -78,11 +92,46 @@ class ConversationPlan(BaseModel):
     scheduled_axes: dict[str, Axis] = Field(default_factory=dict)
     """The axes whose level can change during the conversation (only those)."""
     patient_prompts: dict[str, str] = Field(default_factory=dict)
-    """Patient system prompt per reachable state key (see ``state_key``), initial state included."""
+    """Patient system prompt per reachable state key (see ``state_key``), initial state included.
+    Empty in a stored plan that names its prompts by hash (``patient_prompt_hashes``)."""
+    patient_prompt_hashes: dict[str, str] = Field(default_factory=dict)
+    """State key → hash of the patient prompt in the store's prompts table. Plans refer to
+    prompts by hash, so each prompt is stored once, not once per conversation; the engine fills
+    in ``patient_prompts`` (``with_prompt_texts``) when it starts the conversation."""
     sentence_caps: dict[str, int | None] = Field(default_factory=dict)
     """Reply-length cap in force per state key."""
     affect: AffectPlan | None = None
     """The patient's emotional arc (rules and rendered state texts), when the persona has one."""
+
+    def patient_options(self, options: ChatOptions) -> ChatOptions:
+        """``options`` with ``num_predict`` bounded by the loosest sentence cap of any state.
+
+        One bound per conversation (the cap can change with the state, the options cannot):
+        the loosest cap, or no bound when some state has no cap. A smaller ``num_predict``
+        already set in ``options`` wins.
+        """
+        caps = [self.sentence_caps.get(key) for key in self.patient_prompts] or [None]
+        if any(cap is None for cap in caps):
+            return options
+        limit = reply_token_limit(max(c for c in caps if c is not None))
+        if options.num_predict is not None and 0 <= options.num_predict <= (limit or 0):
+            return options
+        return options.model_copy(update={"num_predict": limit})
+
+
+    def with_prompt_texts(self, texts: dict[str, str]) -> ConversationPlan:
+        """This plan with ``patient_prompts`` filled in from ``texts`` (hash → text).
+
+        Raises:
+            ValueError: A prompt hash of the plan is not among ``texts``.
+        """
+        if not self.patient_prompt_hashes:
+            return self
+        missing = sorted(set(self.patient_prompt_hashes.values()) - set(texts))
+        if missing:
+            raise ValueError(f"the store lacks the planned patient prompt(s) {', '.join(missing)}")
+        prompts = {key: texts[h] for key, h in self.patient_prompt_hashes.items()}
+        return self.model_copy(update={"patient_prompts": prompts})
 
 
 class Outcome(NamedTuple):

@@ -6,10 +6,16 @@
   the server can reuse its cached prompt between turns.
 - **Writes**: every turn goes to one ``StoreWriter`` thread as soon as it exists and is committed
   on its own; the event loop never waits on SQLite.
+- **Memory**: conversations stream from the store into the engine, a page at a time, as slots
+  free (``read_batch``); a run of 100,000 conversations holds about as much as a run of 100.
+- **Ownership**: an execution first claims the run in the store (``claim_run``) and keeps a
+  heartbeat while it works; a second executor is refused before it changes anything.
 - **Faults**: transient errors (5xx, timeouts, malformed or dropped replies) are retried with
   exponential backoff and full jitter; a conversation that still fails is marked ``failed`` with
-  the reason and the run goes on. Permanent errors (server unreachable, model missing, remote host
-  refused) abort the run with the backend's message; unfinished conversations stay resumable.
+  the reason and the run goes on. A host that stops answering (or lacks the model) is taken out
+  of rotation and its conversations continue on the other hosts from where they were; the run
+  aborts only when no host is left, or on a refused remote host, with the backend's message.
+  Unfinished conversations stay resumable.
 - **Cancel**: the writer polls the run's cancel flag; in-flight conversations are interrupted and,
   with those never started, marked ``cancelled``. A cancel counts whenever it comes: a fresh run
   whose flag is already set starts nothing, and the launcher checks the flag before every
@@ -27,10 +33,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from workbench.backends import (
     Backend,
@@ -45,21 +50,33 @@ from workbench.simulate.calls import (
     PERMANENT_ERRORS,
     CallGate,
     ConversationFailed,
-    Lane,
     RetryPolicy,
+    Rotation,
+    Seat,
     close_lanes,
     make_lanes,
 )
 from workbench.simulate.conversation import Ask, Conversation, ConversationPlan
-from workbench.simulate.plan import RunConfig, preflight
+from workbench.simulate.hosts import preflight
+from workbench.simulate.plan import RunConfig
 from workbench.simulate.writer import (
     POLL_S,
+    Admitted,
     StoreWriter,
-    load_run,
+    open_run,
+    read_batch,
+    release_run,
     set_run_status,
     settle_status,
 )
+from workbench.simulate.progress import (
+    ExecutionProgress,
+    ProgressCallback,
+    RunAborted,
+    RunSummary,
+)
 from workbench.store import StoreError
+from workbench.store.runs import new_owner
 
 __all__ = [
     "ExecutionProgress",
@@ -71,48 +88,8 @@ __all__ = [
 ]
 
 
-class RunAborted(Exception):
-    """The run stopped early on a permanent error; the message says what to do."""
-
-
-@dataclass
-class ExecutionProgress:
-    """How far this execution of a run has got, as reported to ``on_progress``.
-
-    Counts only the conversations this execution handles (a resume skips finished ones); the
-    store's ``run_progress`` has the whole run.
-    """
-
-    total: int
-    """Conversations this execution handles."""
-    done: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    turns: int = 0
-    """Turns produced by this execution."""
-
-    @property
-    def finished(self) -> int:
-        """Conversations that reached a final state."""
-        return self.done + self.failed + self.cancelled
-
-
-class RunSummary(NamedTuple):
-    """What an execution did."""
-
-    run_id: str
-    status: str
-    """Final run status: done, failed or cancelled."""
-    progress: ExecutionProgress
-    message: str | None
-    """Why the run failed, if it did."""
-    elapsed_s: float
-    """From the start of ``execute_run`` to the last write committed."""
-    generating_s: float | None
-    """From the first model call to the last turn committed (None when nothing was called)."""
-
-
-ProgressCallback = Callable[[ExecutionProgress], None]
+_PAGE = 64
+"""Conversations read from the store at a time (at least the admission width)."""
 
 
 async def execute_run(
@@ -127,6 +104,7 @@ async def execute_run(
     retry: RetryPolicy | None = None,
     script_loader: ScriptLoader | None = None,
     poll_s: float = POLL_S,
+    timeout_s: float | None = None,
 ) -> RunSummary:
     """Execute a planned run's unfinished conversations.
 
@@ -145,9 +123,11 @@ async def execute_run(
         script_loader: Loads a ``scripted/`` clinician's questions when the run has none stored
             (runs planned by ``plan_run`` store them).
         poll_s: Seconds between polls of the cancel flag.
+        timeout_s: Override the run's model timeout (seconds per call).
 
     Raises:
         UnknownRun: No such run (a ``KeyError``).
+        RunClaimed: Another live process executes the run; nothing was changed.
         RunAborted: A permanent error (unreachable server, missing model, refused host); the run
             is marked failed with the same message and stays resumable.
     """
@@ -155,15 +135,27 @@ async def execute_run(
     statuses: list[ConversationStatus] = ["pending", "running"]
     statuses += ["cancelled"] if resume or retry_failed else []
     statuses += ["failed"] if retry_failed else []
-    # A resume overrides an earlier cancel (and clears it); a fresh start honours it.
-    config, todo, flagged = await asyncio.to_thread(
-        functools.partial(load_run, store_path, run_id, statuses, clear_cancel=resume))
-    if config.script is not None:  # the questions as planned, whatever the library says now
-        script_loader = _planned_script(config.script)
-    execution = _Execution(store_path, run_id, config, todo, on_progress=on_progress,
-                           hosts=hosts, allow_remote=allow_remote, retry=retry or RetryPolicy(),
-                           script_loader=script_loader, poll_s=poll_s, cancel_flag=flagged)
-    return await execution.run(started)
+    owner = new_owner()
+    # The claim comes first: a second executor is refused before it changes anything. A resume
+    # overrides an earlier cancel (and clears it); a fresh start honours it.
+    config, total, flagged = await asyncio.to_thread(functools.partial(
+        open_run, store_path, run_id, owner, statuses, clear_cancel=resume))
+    try:
+        if config.script is not None:  # the questions as planned, whatever the library says now
+            script_loader = _planned_script(config.script)
+        if timeout_s is not None:
+            config = config.model_copy(update={
+                "options": config.options.model_copy(update={"timeout_s": timeout_s})})
+        execution = _Execution(store_path, run_id, config, statuses, total, owner=owner,
+                               on_progress=on_progress, hosts=hosts, allow_remote=allow_remote,
+                               retry=retry or RetryPolicy(), script_loader=script_loader,
+                               poll_s=poll_s, cancel_flag=flagged)
+        return await execution.run(started)
+    finally:
+        try:
+            await asyncio.shield(asyncio.to_thread(release_run, store_path, run_id, owner))
+        except StoreError:
+            pass  # the store refuses writes (full, read-only): the claim goes stale by itself
 
 
 async def resume_run(store_path: str | Path, run_id: str, **kwargs: Any) -> RunSummary:
@@ -179,17 +171,19 @@ class _Execution:
     """One execution of a run: the state shared by its conversation tasks."""
 
     def __init__(self, store_path: str | Path, run_id: str, config: RunConfig,
-                 todo: list[Transcript], *, on_progress: ProgressCallback | None,
-                 hosts: Sequence[str] | None, allow_remote: bool, retry: RetryPolicy,
-                 script_loader: ScriptLoader | None, poll_s: float, cancel_flag: bool) -> None:
-        self.store_path, self.run_id, self.config, self.todo = store_path, run_id, config, todo
+                 statuses: list[ConversationStatus], total: int, *, owner: str,
+                 on_progress: ProgressCallback | None, hosts: Sequence[str] | None,
+                 allow_remote: bool, retry: RetryPolicy, script_loader: ScriptLoader | None,
+                 poll_s: float, cancel_flag: bool) -> None:
+        self.store_path, self.run_id, self.config = store_path, run_id, config
+        self.statuses, self.owner = statuses, owner
         self.hosts = list(hosts or config.hosts)
         self.allow_remote = allow_remote  # never config.allow_remote: the opt-in stays here
         self.script_loader, self.poll_s = script_loader, poll_s
         self.on_progress = on_progress
-        self.progress = ExecutionProgress(total=len(todo))
+        self.progress = ExecutionProgress(total=total)
         self.gate = CallGate(config.concurrency, retry)
-        self.lanes: list[Lane] = []
+        self.rotation = Rotation([], self.gate)
         self.classifiers: dict[str, Backend] = {}  # act-classifier backends by spec
         self.tasks: set[asyncio.Task[None]] = set()
         self.started: set[str] = set()
@@ -199,22 +193,24 @@ class _Execution:
 
     # -- the whole run ------------------------------------------------------------------------
     async def run(self, started: float) -> RunSummary:
-        if not self.todo:
+        if not self.progress.total:
             return await self._finish_without_work(started)
         if not self.cancelled:  # cancelled before it started: no server is needed to say so
             try:
-                await preflight(self.config, hosts=self.hosts, allow_remote=self.allow_remote,
-                                script_loader=self.script_loader)
-            except BackendError as exc:  # unreachable, model missing, host refused, bad script
+                check = await preflight(self.config, hosts=self.hosts,
+                                        allow_remote=self.allow_remote,
+                                        script_loader=self.script_loader)
+            except BackendError as exc:  # no host answers, model missing, host refused, script
                 await asyncio.to_thread(set_run_status, self.store_path, self.run_id, "failed")
                 raise RunAborted(exc.message) from exc
-            self.lanes = make_lanes(self.config.patient_model, self.config.clinician,
-                                    self.hosts, allow_remote=self.allow_remote,
-                                    script_loader=self.script_loader)
+            self.rotation = Rotation(make_lanes(
+                self.config.patient_model, self.config.clinician, check.hosts or self.hosts,
+                allow_remote=self.allow_remote, script_loader=self.script_loader), self.gate)
+            self.rotation.dropped += check.dropped
         loop = asyncio.get_running_loop()
         self.writer = StoreWriter(self.store_path, self.run_id, loop=loop,
                                   on_cancel=self.cancel, on_error=self._abort,
-                                  poll_s=self.poll_s)
+                                  owner=self.owner, poll_s=self.poll_s)
         await self.writer.start()
         self.writer.set_run_status("running")
         try:
@@ -232,7 +228,8 @@ class _Execution:
             await self._finalize(started)
             raise
         finally:
-            await close_lanes(self.lanes)
+            await self.gate.aclose()
+            await close_lanes(self.rotation.lanes)
             for backend in self.classifiers.values():
                 await backend.aclose()
         summary = await self._finalize(started)
@@ -246,34 +243,41 @@ class _Execution:
     async def _launch_all(self) -> None:
         # Two conversations per slot keep every slot fed while conversations still finish in
         # order, so a cancelled or interrupted run leaves mostly complete transcripts.
-        admit = asyncio.Semaphore(2 * self.config.concurrency * max(1, len(self.lanes)))
-        launched = 0
+        width = 2 * self.config.concurrency * max(1, len(self.rotation.lanes))
+        admit = asyncio.Semaphore(width)
+        launched, last_seq = 0, -1
         try:
-            for conversation in self.todo:
-                # Checked before and after the wait: a cancel or an abort may come at any point,
-                # even before this task existed (then nobody could cancel it).
+            # Conversations stream from the store a page at a time as slots free (keyset paging
+            # on their row order), so memory stays flat however large the run.
+            while batch := await asyncio.to_thread(
+                    functools.partial(read_batch, self.store_path, self.run_id, self.statuses,
+                                      after_seq=last_seq, limit=max(width, _PAGE))):
+                for admitted in batch:
+                    # Checked before and after the wait: a cancel or an abort may come at any
+                    # point, even before this task existed (then nobody could cancel it).
+                    if self._stopping:
+                        break
+                    await admit.acquire()
+                    if self._stopping:
+                        break
+                    conv = admitted.conversation
+                    seat = self.rotation.seat()
+                    task = asyncio.create_task(self._converse(admitted, seat, admit))
+                    self.tasks.add(task)
+                    task.add_done_callback(functools.partial(self._task_done, conv=conv))
+                    launched, last_seq = launched + 1, admitted.seq
                 if self._stopping:
                     break
-                await admit.acquire()
-                if self._stopping:
-                    break
-                lane = min(self.lanes, key=lambda ln: ln.active)
-                lane.active += 1
-                task = asyncio.create_task(self._converse(conversation, lane, admit))
-                self.tasks.add(task)
-                task.add_done_callback(functools.partial(self._task_done, conv=conversation))
-                launched += 1
         except asyncio.CancelledError:
             pass  # stopped by cancel() or an abort: settled below
         if self.cancelled:  # conversations never started are cancelled too
-            for conversation in self.todo[launched:]:
-                self.writer.set_conversation_status(conversation.id, "cancelled")
-                self.progress.cancelled += 1
+            self.writer.cancel_rest(self.statuses, last_seq)
+            self.progress.cancelled += max(0, self.progress.total - launched)
             self._report()
 
     @property
     def _stopping(self) -> bool:
-        return self.cancelled or self.abort_error is not None
+        return self.cancelled or self.abort_error is not None or self.rotation.exhausted
 
     def _task_done(self, task: asyncio.Task[None], conv: Transcript) -> None:
         self.tasks.discard(task)
@@ -282,6 +286,7 @@ class _Execution:
                 self._interrupted(conv)
         elif task.exception() is not None:
             self._abort(task.exception())  # type: ignore[arg-type]
+        self.started.discard(conv.id)
 
     def _interrupted(self, conv: Transcript) -> None:
         # On a cancel the conversation is cancelled; on an abort it stays resumable.
@@ -331,7 +336,7 @@ class _Execution:
         first = self.gate.first_call
         generating = last - first if last and first else None
         return RunSummary(self.run_id, status, p, message, time.perf_counter() - started,
-                          generating)
+                          generating, self.rotation.dropped)
 
     def _failure_message(self, err: BaseException) -> str:
         resume = f"`workbench run --resume {self.run_id}`"
@@ -340,8 +345,7 @@ class _Execution:
         if isinstance(err, BackendError):
             return err.message
         if isinstance(err, StoreError):
-            return (f"Writing to the store failed: {err}. If another process is executing run "
-                    f"{self.run_id}, let it finish; otherwise continue the run with {resume}.")
+            return f"Writing to the store failed: {err} Then continue the run with {resume}."
         return f"{type(err).__name__}: {err}"
 
     async def _finish_without_work(self, started: float) -> RunSummary:
@@ -349,7 +353,7 @@ class _Execution:
         # may have died between its last conversation and the run's final status).
         status = await asyncio.to_thread(settle_status, self.store_path, self.run_id)
         return RunSummary(self.run_id, status, self.progress, None,
-                          time.perf_counter() - started, None)
+                          time.perf_counter() - started, None, self.rotation.dropped)
 
     def _act_classifier(self, plan: ConversationPlan, options: ChatOptions) -> Ask | None:
         """An asker for the model an arc names to classify clinician acts (one backend per spec,
@@ -364,12 +368,11 @@ class _Execution:
                                options.model_copy(update={"temperature": 0.0}))
 
     # -- one conversation ---------------------------------------------------------------------
-    async def _converse(self, conv: Transcript, lane: Lane, admit: asyncio.Semaphore) -> None:
-        writer = self.writer
+    async def _converse(self, admitted: Admitted, seat: Seat, admit: asyncio.Semaphore) -> None:
+        writer, conv = self.writer, admitted.conversation
         self.started.add(conv.id)
         try:
             writer.set_conversation_status(conv.id, "running")
-            plan = ConversationPlan.model_validate(conv.metadata["plan"])
             options = self.config.options.model_copy(update={"seed": conv.seed})
 
             def emit(turn: Turn, cid: str = conv.id) -> None:
@@ -377,19 +380,21 @@ class _Execution:
                 self.progress.turns += 1
                 self._report()
 
-            loop = Conversation(
-                plan, conv.clinician_prompt or "",
-                ask_patient=self.gate.asker(lane.patient, options),
-                ask_clinician=self.gate.asker(lane.clinician, options),
-                emit=emit,
-                script_remaining=lane.clinician.remaining
-                if isinstance(lane.clinician, ScriptedBackend) else None,
-                ask_classifier=self._act_classifier(plan, options),
-            )
             try:
+                plan = admitted.plan()
+                clinician = seat.lane.clinician
+                loop = Conversation(
+                    plan, conv.clinician_prompt or "",
+                    ask_patient=self.rotation.asker(seat, "patient", plan.patient_options(options)),
+                    ask_clinician=self.rotation.asker(seat, "clinician", options),
+                    emit=emit,
+                    script_remaining=clinician.remaining
+                    if isinstance(clinician, ScriptedBackend) else None,
+                    ask_classifier=self._act_classifier(plan, options),
+                )
                 if loop.replay(conv.turns) is None:
                     await loop.run()
-            except ValueError as exc:  # stored turns that do not continue the conversation
+            except ValueError as exc:  # a broken plan, or stored turns that do not continue it
                 raise ConversationFailed(str(exc)) from exc
             writer.set_conversation_status(conv.id, "done")
             self.progress.done += 1
@@ -403,7 +408,7 @@ class _Execution:
             self._interrupted(conv)
             raise
         finally:
-            lane.active -= 1
+            seat.lane.active -= 1
             admit.release()
             self._report()
 

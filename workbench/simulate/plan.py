@@ -14,22 +14,24 @@ import difflib
 import fnmatch
 import itertools
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workbench.backends import ChatOptions, ScriptLoader, check_backend, parse_spec
+from workbench.backends import ChatOptions, parse_spec
 from workbench.domain.prompts import RenderedPrompts, ResolvedPersona
 from workbench.domain.affect import AffectPlan
 from workbench.domain.state import PatientState
 from workbench.simulate.affect import plan_affect
 from workbench.simulate.conversation import ConversationPlan, state_key
+from workbench.simulate.hosts import preflight
 
 if TYPE_CHECKING:
     from workbench.library import Library
     from workbench.store import Store
-    from workbench.store.records import RunRecord
+    from workbench.simulate.replay import ReplayPlan
+    from workbench.store.records import NewConversation, RunRecord
 
 
 class PlanError(ValueError):
@@ -267,8 +269,6 @@ def plan_run(
     Raises:
         LibraryError: A persona cannot be resolved or rendered, or the script is unknown.
     """
-    from workbench.store.records import NewConversation
-
     scripted = config.scripted_clinician
     prepared = [prepare_persona(library, pid, config.levels) for pid in config.personas]
     replays = _replay_plans(store, prepared, config)
@@ -280,10 +280,23 @@ def plan_run(
     run = store.create_run(name=name, config=config.model_dump(mode="json",
                                                                exclude={"allow_remote"}),
                            patient_model=config.patient_model, clinician=config.clinician)
-    conversations = []
+    store.add_conversations(_new_conversations(store, run.id, config, prepared, replays))
+    return run
+
+
+def _new_conversations(store: Store, run_id: str, config: RunConfig,
+                       prepared: Sequence[PreparedPersona],
+                       replays: Sequence[ReplayPlan | None]) -> Iterator[NewConversation]:
+    """The run's conversations, one at a time (the store adds them in batches)."""
+    from workbench.store.records import NewConversation
+
+    scripted = config.scripted_clinician
     for item, replay in zip(prepared, replays, strict=True):
         resolved, scenario = item.resolved, item.resolved.scenario
         persona_hash = store.upsert_persona(resolved)
+        # Every state's prompt is stored once; the plan names them by hash.
+        keys = list(item.patient_prompts)
+        hashes = dict(zip(keys, store.add_prompts(item.patient_prompts[k] for k in keys)))
         scheduled = {a: resolved.axes[a] for a in
                      PatientState.start(dict(resolved.persona.levels), resolved.axes).levels}
         for sample in range(config.samples):
@@ -296,12 +309,12 @@ def plan_run(
                 end_marker=scenario.end_marker,
                 persona_levels=dict(resolved.persona.levels),
                 scheduled_axes=scheduled,
-                patient_prompts=item.patient_prompts,
+                patient_prompt_hashes=hashes,
                 sentence_caps=item.sentence_caps,
                 affect=item.affect,
             )
-            conversations.append(NewConversation(
-                run_id=run.id,
+            yield NewConversation(
+                run_id=run_id,
                 persona_id=resolved.persona.id,
                 persona_hash=persona_hash,
                 scenario=scenario.id,
@@ -319,12 +332,11 @@ def plan_run(
                 clinician_template_hash=None if scripted or replay
                 else item.prompts.clinician_template_hash,
                 metadata={"plan": plan.model_dump(mode="json")},
-            ))
-    store.add_conversations(conversations)
-    return run
+            )
 
 
-def _replay_plans(store: Store, prepared: Sequence[PreparedPersona], config: RunConfig) -> list:
+def _replay_plans(store: Store, prepared: Sequence[PreparedPersona],
+                  config: RunConfig) -> list[ReplayPlan | None]:
     """Each persona's replayed clinician for a ``replay/<corpus>`` run (None for other runs).
 
     Raises:
@@ -338,42 +350,13 @@ def _replay_plans(store: Store, prepared: Sequence[PreparedPersona], config: Run
     return [replay_plan(store, item.resolved, spec.model, config.max_turns) for item in prepared]
 
 
-async def preflight(
-    config: RunConfig,
-    *,
-    hosts: Sequence[str] | None = None,
-    allow_remote: bool = False,
-    script_loader: ScriptLoader | None = None,
-) -> None:
-    """Check that both sides' servers are reachable and have their models (or the script loads).
-
-    Raises:
-        BackendError: The first problem, with what to do (``ollama serve``, ``ollama pull``...).
-    """
-    targets = list(hosts or config.hosts) or None
-    for spec in dict.fromkeys((config.patient_model, config.clinician)):
-        await check_backend(spec, hosts=targets, allow_remote=allow_remote,
-                            script_loader=script_loader)
-
-
-def plan_checked_run(
-    store: Store, library: Library, config: RunConfig, *, name: str | None = None
-) -> RunRecord:
-    """Check a run completely, then write it and its pending conversations (``plan_run``).
+def check_run(library: Library, config: RunConfig) -> RunConfig:
+    """Check a run completely without writing anything; return it with persona ids resolved.
 
     The checks, in order: the personas exist (ids; ``select_personas`` turns globs into ids),
     the level overrides and a scripted clinician fit them, and both sides' servers answer and
     have the models. Runs its own event loop for the server checks: call it from synchronous
     code (a command, a page).
-
-    Args:
-        store: The store to write to (nothing is written unless every check passes).
-        library: The persona library the ids refer to.
-        config: The run's make-up.
-        name: A label for the run (default: personas, samples and models).
-
-    Returns:
-        The new run's record.
 
     Raises:
         PlanError: An unknown persona (with close matches), axis or level, or a script written
@@ -388,4 +371,24 @@ def plan_checked_run(
     check_clinician(library, config.clinician, ids)
     asyncio.run(preflight(config, allow_remote=config.allow_remote,
                           script_loader=library.load_script))
-    return plan_run(store, library, config, name=name or None)
+    return config
+
+
+def plan_checked_run(
+    store: Store, library: Library, config: RunConfig, *, name: str | None = None
+) -> RunRecord:
+    """``check_run``, then write the run and its pending conversations (``plan_run``).
+
+    Args:
+        store: The store to write to (nothing is written unless every check passes).
+        library: The persona library the ids refer to.
+        config: The run's make-up.
+        name: A label for the run (default: personas, samples and models).
+
+    Returns:
+        The new run's record.
+
+    Raises:
+        The errors of ``check_run``; nothing is written then.
+    """
+    return plan_run(store, library, check_run(library, config), name=name or None)

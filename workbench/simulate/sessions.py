@@ -21,6 +21,7 @@ from workbench.domain.prompts import render_template
 from workbench.domain.sessions import SessionInfo, SessionSummary, session_of
 from workbench.domain.transcript import Transcript
 from workbench.simulate.conversation import ConversationPlan
+from workbench.simulate.writer import stored_plan
 
 if TYPE_CHECKING:
     from workbench.backends import Backend
@@ -98,9 +99,12 @@ def plan_next_session(store: Store, library: Library, previous: RunRecord,
             clinician_notes=[*old.clinician_notes,
                              SessionSummary(number=old.number, text=notes_text)])
         block = memory_block(templates, "patient", number, mine.patient_summaries)
-        plan = ConversationPlan.model_validate(conv.metadata["plan"])
-        plan = plan.model_copy(update={"patient_prompts": {
-            k: f"{v}\n\n{block}" for k, v in plan.patient_prompts.items()}})
+        # Plans name their prompts by hash: the prompts with memory are stored once, like any.
+        prompts = {key: f"{text}\n\n{block}"
+                   for key, text in stored_plan(store, conv).patient_prompts.items()}
+        plan = ConversationPlan.model_validate(conv.metadata["plan"]).model_copy(update={
+            "patient_prompts": {},
+            "patient_prompt_hashes": dict(zip(prompts, store.add_prompts(prompts.values())))})
         notes = memory_block(templates, "clinician", number, mine.clinician_notes)
         new.append(NewConversation(
             run_id=run.id, persona_id=conv.persona_id, persona_hash=conv.persona_hash,

@@ -11,7 +11,13 @@ Example::
 from workbench.store.errors import (
     DuplicateTurn,
     GapInTurns,
+    RunClaimed,
+    RunTakenOver,
+    StoreCorrupt,
     StoreError,
+    StoreFull,
+    StoreMissing,
+    StoreReadOnly,
     UnknownConversation,
     UnknownCorpus,
     UnknownPersona,
@@ -33,7 +39,7 @@ from workbench.store.records import (
     TurnHit,
 )
 from workbench.store.schema import SCHEMA_VERSION
-from workbench.store.store import Store
+from workbench.store.store import Store, store_exists
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -47,15 +53,22 @@ __all__ = [
     "GapInTurns",
     "NewConversation",
     "PersonaRecord",
+    "RunClaimed",
     "RunProgress",
     "RunRecord",
+    "RunTakenOver",
     "RunStatus",
     "Store",
+    "StoreCorrupt",
     "StoreError",
+    "StoreFull",
+    "StoreMissing",
+    "StoreReadOnly",
     "StoreStats",
     "TurnHit",
     "UnknownConversation",
     "UnknownCorpus",
     "UnknownPersona",
     "UnknownRun",
+    "store_exists",
 ]

@@ -23,15 +23,31 @@ class PairCandidate(NamedTuple):
 class AnnotationBatchQueries(AnnotationQueries):
     """Store several annotation values at once."""
 
-    def put_annotations(self, annotations: Sequence[Annotation]) -> list[int]:
+    def put_annotations(
+        self, annotations: Sequence[Annotation], *, cleared: Sequence[Annotation] = ()
+    ) -> list[int]:
         """Store every value (as ``put_annotation`` does) in one transaction, and return the ids.
 
         Either all values are stored or, if one fails, none is (a submission never lands half).
 
+        Args:
+            annotations: The values to store.
+            cleared: Targets (conversation, turn, rubric, item, annotator; value and status
+                ignored) whose stored value the annotator cleared: deleted in the same
+                transaction, so an emptied answer does not live on.
+
         Raises:
             UnknownConversation, StoreError: as ``put_annotation``; nothing is stored then.
         """
-        with self._write():
+        with self._write() as conn:
+            conn.executemany(
+                """
+                DELETE FROM annotations
+                WHERE conversation_id = ? AND ifnull(turn_idx, -1) = ifnull(?, -1)
+                  AND rubric = ? AND item = ? AND annotator = ?
+                """,
+                [(a.conversation_id, a.turn_idx, a.rubric, a.item, a.annotator) for a in cleared],
+            )
             return [self.put_annotation(a) for a in annotations]
 
     def pair_candidates(self) -> list[PairCandidate]:

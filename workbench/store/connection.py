@@ -6,16 +6,29 @@ failing. A deferred transaction that reads first and writes later can fail at on
 "database is locked" (SQLITE_BUSY_SNAPSHOT) when another process committed in between; the busy
 timeout does not help there. Reads that span several statements run in one deferred transaction
 so they see one snapshot.
+
+Faults of the file itself (disk full, read-only file or folder, a damaged page) are turned into
+``StoreError`` subclasses with plain words at this boundary, on every statement, so no caller
+sees a raw ``sqlite3`` error for them. A store whose file or folder is not writable opens
+read-only: reading works, and a write says why it cannot.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
-from workbench.store.errors import StoreError
+from workbench.store.errors import (
+    StoreCorrupt,
+    StoreError,
+    StoreFull,
+    StoreReadOnly,
+)
 
 BUSY_TIMEOUT_S = 30.0
 """How long a writer waits for another writer before SQLite gives up."""
@@ -36,33 +49,101 @@ _PRAGMAS = (
 )
 
 
-def open_connection(path: Path) -> sqlite3.Connection:
+def plain_error(exc: sqlite3.Error, path: Path) -> StoreError | None:
+    """The store error in plain words for a fault of the file, or None for other errors
+    (constraint violations, SQL mistakes: those are the caller's to handle or a bug)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name == "SQLITE_FULL":
+        return StoreFull(path)
+    if name.startswith("SQLITE_READONLY"):
+        return StoreReadOnly(path, str(exc))
+    if name.startswith("SQLITE_CORRUPT") or name == "SQLITE_NOTADB":
+        return StoreCorrupt(path, str(exc), not_a_database=name == "SQLITE_NOTADB")
+    if name.startswith("SQLITE_IOERR"):
+        return StoreError(f"the disk reported an error on the store {path} ({exc}); check the "
+                          "disk, then try again")
+    return None
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose file faults come out as ``StoreError`` (see ``plain_error``)."""
+
+    store_path: Path
+
+    def execute(self, *args: Any) -> sqlite3.Cursor:
+        return self._plain(super().execute, *args)
+
+    def executemany(self, *args: Any) -> sqlite3.Cursor:
+        return self._plain(super().executemany, *args)
+
+    def _plain(self, method: Callable[..., sqlite3.Cursor], *args: Any) -> sqlite3.Cursor:
+        try:
+            return method(*args)
+        except sqlite3.DatabaseError as exc:
+            plain = plain_error(exc, self.store_path)
+            if plain is None:
+                raise
+            raise plain from exc
+
+
+def writable(path: Path) -> bool:
+    """Whether this process may write the store file and create files beside it (SQLite's log
+    and shared-memory files live in the same folder)."""
+    folder_ok = os.access(path.parent, os.W_OK | os.X_OK)
+    return folder_ok and (not path.exists() or os.access(path, os.W_OK))
+
+
+def open_connection(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     """Open (creating if needed) the SQLite file in WAL mode with the store's settings.
 
     The connection is in autocommit mode (``isolation_level=None``): transactions are explicit,
     through :meth:`StoreBase._write` and :meth:`StoreBase._read`.
 
+    Args:
+        path: The file.
+        read_only: Open it for reading only (never creates it; a write raises
+            ``StoreReadOnly``).
+
     Raises:
         StoreError: the file cannot be opened or is not an SQLite database.
     """
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        conn = _connect(path, read_only=read_only, immutable=False)
     except sqlite3.OperationalError as exc:
         raise StoreError(
             f"cannot open store {path}: {exc} (does its folder exist and is it writable?)"
         ) from None
     try:
-        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-        if mode != "wal":
+        try:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        except (StoreError, sqlite3.OperationalError):
+            if not read_only:
+                raise
+            # A WAL file in a folder we cannot write, with no shared-memory file left: only an
+            # immutable open can read it (nobody can be writing it from here either).
+            conn.close()
+            conn = _connect(path, read_only=True, immutable=True)
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode != "wal" and not read_only:
             conn.execute("PRAGMA journal_mode = WAL")
         for pragma in _PRAGMAS:
             conn.execute(pragma)
-    except sqlite3.DatabaseError as exc:
+    except BaseException:
         conn.close()
-        if getattr(exc, "sqlite_errorname", "") in {"SQLITE_NOTADB", "SQLITE_CORRUPT"}:
-            raise StoreError(f"{path} is not a workbench store: {exc}") from None
         raise
     conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _connect(path: Path, *, read_only: bool, immutable: bool) -> _Connection:
+    if read_only:
+        uri = f"file:{quote(str(path))}?mode=ro" + ("&immutable=1" if immutable else "")
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                               factory=_Connection)
+    else:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                               factory=_Connection)
+    conn.store_path = path
     return conn
 
 
@@ -102,6 +183,14 @@ class StoreBase:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every read inside sees the store as it was at the first one (one read transaction):
+        a long export is consistent even while a run or an import writes. Do not write inside.
+        """
+        with self._read():
+            yield
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:

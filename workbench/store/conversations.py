@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import sqlite3
 from collections.abc import Iterable
@@ -24,6 +25,8 @@ from workbench.store.schema import MAX_TURN_INDEX, TURN_OF_CONVERSATION, turn_id
 from workbench.store.timestamps import from_text, now_text, to_text
 
 _ID_ATTEMPTS = 5
+_BATCH = 1000
+"""Conversations added per batch (and held in memory at once) by ``add_conversations``."""
 _INSERT = """
 INSERT INTO conversations (
     id, run_id, source, persona_hash, persona_id, scenario, profile, levels, patient_model,
@@ -51,42 +54,51 @@ class ConversationQueries(StoreBase):
         """
         return self.add_conversations([conv])[0]
 
-    def add_conversations(self, convs: list[NewConversation]) -> list[str]:
+    def add_conversations(self, convs: Iterable[NewConversation]) -> list[str]:
         """Add many conversations in one transaction (all or none); return their ids in order.
+
+        ``convs`` may be a generator: it is consumed in batches, so planning a run of 100,000
+        conversations never holds them all in memory.
 
         Raises:
             UnknownRun, UnknownPersona, UnknownCorpus: one points to something not stored.
             StoreError: a given id is taken or given twice.
         """
-        if not convs:
-            return []
+        ids: list[str] = []
         now = now_text()
         with self._write() as conn:
-            self._check_references(conn, convs)
             level_sets = _LevelSets(conn)
-            rows = [_row(conv, now, level_sets) for conv in convs]
-            prompts = {
-                prompt_hash(text): text
-                for conv in convs
-                for text in (conv.patient_prompt, conv.clinician_prompt)
-                if text is not None
-            }
-            conn.executemany(
-                "INSERT OR IGNORE INTO prompts (hash, text) VALUES (?, ?)", prompts.items()
-            )
-            for _ in range(_ID_ATTEMPTS):
-                ids = [conv.id or new_conversation_id() for conv in convs]
-                if len(set(ids)) < len(ids):
-                    continue  # drawn ids clashed within the batch (given ones were checked)
-                try:
-                    with self._write():  # a savepoint: a clash undoes only this insert
-                        conn.executemany(_INSERT, [(i, *row) for i, row in zip(ids, rows)])
-                except sqlite3.IntegrityError as exc:
-                    if "conversations.id" not in str(exc):
-                        raise
-                    continue  # a drawn id is taken already: draw again
-                return ids
-            raise StoreError(f"could not draw free conversation ids in store {self}")
+            batches = iter(convs)
+            while batch := list(itertools.islice(batches, _BATCH)):
+                ids += self._add_batch(conn, batch, now, level_sets)
+        return ids
+
+    def _add_batch(self, conn: sqlite3.Connection, convs: list[NewConversation], now: str,
+                   level_sets: _LevelSets) -> list[str]:
+        self._check_references(conn, convs)
+        rows = [_row(conv, now, level_sets) for conv in convs]
+        prompts = {
+            prompt_hash(text): text
+            for conv in convs
+            for text in (conv.patient_prompt, conv.clinician_prompt)
+            if text is not None
+        }
+        conn.executemany(
+            "INSERT OR IGNORE INTO prompts (hash, text) VALUES (?, ?)", prompts.items()
+        )
+        for _ in range(_ID_ATTEMPTS):
+            ids = [conv.id or new_conversation_id() for conv in convs]
+            if len(set(ids)) < len(ids):
+                continue  # drawn ids clashed within the batch (given ones were checked)
+            try:
+                with self._write():  # a savepoint: a clash undoes only this insert
+                    conn.executemany(_INSERT, [(i, *row) for i, row in zip(ids, rows)])
+            except sqlite3.IntegrityError as exc:
+                if "conversations.id" not in str(exc):
+                    raise
+                continue  # a drawn id is taken already: draw again
+            return ids
+        raise StoreError(f"could not draw free conversation ids in store {self}")
 
     def _check_references(self, conn: sqlite3.Connection, convs: list[NewConversation]) -> None:
         """Name the first missing run, persona or corpus, or a taken or repeated given id."""
@@ -188,27 +200,95 @@ class ConversationQueries(StoreBase):
         Raises:
             UnknownRun: no such run.
         """
+        return [conv for _, conv in self._of_run(run_id, statuses, with_turns=with_turns)]
+
+    def conversation_batch(
+        self, run_id: str, statuses: Iterable[str], *, after_seq: int, limit: int
+    ) -> list[tuple[int, Transcript]]:
+        """The next ``limit`` conversations of the run in ``statuses`` after ``after_seq``, with
+        their turns, as ``(seq, transcript)`` in the order they were added.
+
+        A run engine pages through its work with this (keyset paging: pass the last seq seen),
+        so it holds a few conversations in memory rather than the whole run.
+
+        Raises:
+            UnknownRun: no such run.
+        """
+        return self._of_run(run_id, statuses, with_turns=True, after_seq=after_seq, limit=limit)
+
+    def count_conversations_of_run(self, run_id: str, statuses: Iterable[str]) -> int:
+        """How many of the run's conversations are in ``statuses`` (one index scan)."""
+        (n,) = self._conn.execute(
+            "SELECT count(*) FROM conversations WHERE run_id = ? "
+            "AND status IN (SELECT value FROM json_each(?))",
+            (run_id, compact(sorted(set(statuses)))),
+        ).fetchone()
+        return int(n)
+
+    def set_status_of_rest(
+        self, run_id: str, statuses: Iterable[str], *, after_seq: int, status: str
+    ) -> int:
+        """Move the run's conversations in ``statuses`` after ``after_seq`` to ``status`` (a
+        cancelled run's conversations that were never started); return how many moved."""
+        if status not in CONVERSATION_STATUSES:
+            raise ValueError(f"unknown conversation status {status!r}")
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE conversations SET status = ?, updated_at = ? WHERE run_id = ? "
+                "AND seq > ? AND status IN (SELECT value FROM json_each(?))",
+                (status, now_text(), run_id, after_seq, compact(sorted(set(statuses)))),
+            )
+        return cursor.rowcount
+
+    def add_prompts(self, texts: Iterable[str]) -> list[str]:
+        """Store rendered prompts once each (by content hash); return their hashes in order."""
+        texts = list(texts)
+        hashes = [prompt_hash(text) for text in texts]
+        with self._write() as conn:
+            conn.executemany("INSERT OR IGNORE INTO prompts (hash, text) VALUES (?, ?)",
+                             zip(hashes, texts))
+        return hashes
+
+    def prompt_texts(self, hashes: Iterable[str]) -> dict[str, str]:
+        """The stored prompts with these hashes (hash → text; unknown hashes are absent)."""
+        wanted = compact(sorted(set(hashes)))
+        rows = self._conn.execute(
+            "SELECT hash, text FROM prompts WHERE hash IN (SELECT value FROM json_each(?))",
+            (wanted,),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def _of_run(
+        self, run_id: str, statuses: Iterable[str] | None, *, with_turns: bool,
+        after_seq: int | None = None, limit: int | None = None,
+    ) -> list[tuple[int, Transcript]]:
         where, params = "c.run_id = ?", [run_id]
         if statuses is not None:
             wanted = sorted(set(statuses))
             where += " AND c.status IN (SELECT value FROM json_each(?))"
             params.append(compact(wanted))
+        if after_seq is not None:
+            where += " AND c.seq > ?"
+            params.append(after_seq)
         with self._read() as conn:
             if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
                 raise UnknownRun(run_id, self)
-            rows = conn.execute(f"{_SELECT} WHERE {where} ORDER BY c.seq", params).fetchall()
+            page = f" LIMIT {int(limit)}" if limit is not None else ""
+            rows = conn.execute(f"{_SELECT} WHERE {where} ORDER BY c.seq{page}",
+                                params).fetchall()
             turns: dict[int, list[Turn]] = {row["seq"]: [] for row in rows}
             if with_turns and rows:
+                # The turns of exactly these conversations: a rowid range scan per conversation.
                 for turn in conn.execute(
                     f"""
                     SELECT t.* FROM conversations AS c
                     JOIN turns AS t ON {TURN_OF_CONVERSATION}
-                    WHERE {where} ORDER BY t.id
+                    WHERE c.seq IN (SELECT value FROM json_each(?)) ORDER BY t.id
                     """,
-                    params,
+                    (compact(list(turns)),),
                 ):
                     turns[turn["conversation_seq"]].append(turn_from_row(turn))
-        return [transcript_from_row(row, turns[row["seq"]]) for row in rows]
+        return [(row["seq"], transcript_from_row(row, turns[row["seq"]])) for row in rows]
 
 
 class _LevelSets:

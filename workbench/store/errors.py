@@ -80,3 +80,78 @@ class GapInTurns(StoreError):
         self.conversation_id = conversation_id
         self.index = index
         self.expected = expected
+
+
+class RunClaimed(StoreError):
+    """Another live process is executing this run (its heartbeat is recent)."""
+
+    def __init__(self, run_id: str, owner: str, age_s: float, stale_after_s: float) -> None:
+        super().__init__(
+            f"run {run_id!r} is being executed by another process ({owner}, last heartbeat "
+            f"{age_s:.0f} s ago); nothing was changed. Let it finish, or stop it with "
+            f"`workbench runs cancel {run_id}`. A process that died is taken over "
+            f"automatically once its heartbeat is {stale_after_s:.0f} s old."
+        )
+        self.run_id = run_id
+        self.owner = owner
+
+
+class RunTakenOver(StoreError):
+    """This process lost its claim on a run (it stalled, and another process took the run)."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(
+            f"run {run_id!r} was taken over by another process while this one stalled; this "
+            "process stopped writing to it"
+        )
+        self.run_id = run_id
+
+
+RECOVER_HOWTO = (
+    "Keep a copy of the file, then salvage what can still be read with the sqlite3 tool: "
+    "`sqlite3 {path} .recover | sqlite3 recovered.db`, and point WORKBENCH_STORE (or --store) "
+    "at recovered.db. Rows on damaged pages may be lost; everything else comes back."
+)
+
+
+class StoreMissing(StoreError):
+    """No store at the path (or an empty file), for a command that only reads."""
+
+    def __init__(self, path: object) -> None:
+        super().__init__(
+            f"no store at {path} (the file is missing or empty). Check --store or "
+            "WORKBENCH_STORE for a typo; commands that write (`workbench run`, `workbench "
+            "import`, `workbench demo`) create a new store, and say so."
+        )
+
+
+class StoreFull(StoreError):
+    """The disk (or the file system's quota) holding the store is full."""
+
+    def __init__(self, path: object) -> None:
+        super().__init__(
+            f"the disk holding the store {path} is full. Everything already stored is kept. "
+            "Free some space on that disk, then go on where you stopped (a run: `workbench run "
+            "--resume RUN_ID`)."
+        )
+
+
+class StoreReadOnly(StoreError):
+    """A write to a store that is open read-only (the file or its folder is not writable)."""
+
+    def __init__(self, path: object, detail: str = "") -> None:
+        super().__init__(
+            f"the store {path} is read-only here (the file or its folder is not writable"
+            f"{': ' + detail if detail else ''}), so nothing was changed. Reading works; to "
+            "write, give yourself write access to the file and its folder, or copy the file "
+            "somewhere writable and point WORKBENCH_STORE (or --store) at the copy."
+        )
+
+
+class StoreCorrupt(StoreError):
+    """The file is damaged (or not a database at all)."""
+
+    def __init__(self, path: object, detail: str, *, not_a_database: bool = False) -> None:
+        what = (f"{path} is not a workbench store: {detail}. If it was one, it is damaged"
+                if not_a_database else f"the store {path} is damaged ({detail})")
+        super().__init__(f"{what}. " + RECOVER_HOWTO.format(path=path))

@@ -76,6 +76,10 @@ class RunRecord(BaseModel):
     """Set by the app or CLI; the run engine stops at the next turn boundary."""
     finished_at: datetime | None = None
     """When the run reached done, failed or cancelled (UTC)."""
+    owner: str | None = None
+    """The process executing the run (``host:pid:token``), None when nobody claims it."""
+    heartbeat_at: datetime | None = None
+    """When the executing process last said it was alive (UTC)."""
 
 
 class RunProgress(BaseModel):
@@ -91,6 +95,10 @@ class RunProgress(BaseModel):
     """Conversations in the run."""
     total_turns: int
     """Turns stored so far across the run's conversations."""
+    unfinished_turns: int = 0
+    """Turns stored in conversations still pending or running (progress within them)."""
+    done_turns: int = 0
+    """Turns stored in done conversations (their mean length estimates the others')."""
 
     @property
     def finished(self) -> int:

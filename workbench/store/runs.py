@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import socket
 import sqlite3
 from typing import Any
 
 from workbench.store.connection import StoreBase
-from workbench.store.errors import StoreError, UnknownRun
+from workbench.store.errors import RunClaimed, StoreError, UnknownRun
 from workbench.store.identifiers import new_run_id
 from workbench.store.jsontext import compact
 from workbench.store.records import (
@@ -20,6 +23,33 @@ from workbench.store.records import (
 from workbench.store.timestamps import from_text, now_text, to_text, utc_now
 
 _ID_ATTEMPTS = 5
+HEARTBEAT_S = 2.0
+"""Seconds between an executing process's heartbeats."""
+STALE_AFTER_S = 30.0
+"""A heartbeat older than this means the executing process is gone or stuck: the run is stalled,
+and another process may take it over. Many heartbeats long, so a busy machine or a writer waiting
+for the lock is not taken for dead."""
+
+
+def new_owner() -> str:
+    """A claim id for one execution of a run: host, pid and a random token."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def owner_gone(owner: str | None) -> bool:
+    """Whether a claim's process is known to have died: it ran on this machine and its pid is
+    gone (a claim from another machine, or a live pid, is judged by its heartbeat instead)."""
+    host, _, rest = (owner or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class RunQueries(StoreBase):
@@ -128,6 +158,52 @@ class RunQueries(StoreBase):
             raise UnknownRun(run_id, self)
         return bool(row[0])
 
+    def claim_run(self, run_id: str, owner: str, *, stale_after_s: float = STALE_AFTER_S,
+                  dead_owner: str | None = None) -> None:
+        """Make ``owner`` the run's only executor (atomic: one write transaction).
+
+        The claim succeeds when nobody holds the run, ``owner`` holds it already, the holder is
+        ``dead_owner`` (a process the caller knows has died), or the holder's heartbeat is older
+        than ``stale_after_s`` (its process died or hangs).
+
+        Raises:
+            UnknownRun: no such run.
+            RunClaimed: another process holds it and its heartbeat is recent; nothing changed.
+        """
+        now = utc_now()
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT owner, heartbeat_at FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
+            if row is None:
+                raise UnknownRun(run_id, self)
+            holder, beat = row["owner"], from_text(row["heartbeat_at"])
+            if holder not in (None, owner, dead_owner) and beat is not None:
+                age = (now - beat).total_seconds()
+                if age < stale_after_s:
+                    raise RunClaimed(run_id, holder, age, stale_after_s)
+            conn.execute(
+                "UPDATE runs SET owner = ?, heartbeat_at = ? WHERE id = ?",
+                (owner, to_text(now), run_id),
+            )
+
+    def heartbeat(self, run_id: str, owner: str) -> bool:
+        """Refresh the owner's heartbeat; False when ``owner`` no longer holds the run."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE runs SET heartbeat_at = ? WHERE id = ? AND owner = ?",
+                (now_text(), run_id, owner),
+            )
+        return cursor.rowcount == 1
+
+    def release_run(self, run_id: str, owner: str) -> None:
+        """Give up the claim (a no-op when ``owner`` no longer holds the run)."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE runs SET owner = NULL, heartbeat_at = NULL WHERE id = ? AND owner = ?",
+                (run_id, owner),
+            )
+
     def run_progress(self, run_id: str) -> RunProgress:
         """Conversations per status and turns stored so far (one index scan).
 
@@ -146,11 +222,14 @@ class RunQueries(StoreBase):
             ).fetchall()
         counts = dict.fromkeys(CONVERSATION_STATUSES, 0)
         counts.update({row[0]: row[1] for row in rows})
+        turns = {row[0]: int(row[2]) for row in rows}
         return RunProgress(
             run_id=run_id,
             counts=counts,
             total_conversations=sum(row[1] for row in rows),
-            total_turns=int(sum(row[2] for row in rows)),
+            total_turns=sum(turns.values()),
+            unfinished_turns=turns.get("pending", 0) + turns.get("running", 0),
+            done_turns=turns.get("done", 0),
         )
 
 
@@ -165,4 +244,6 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
         clinician=row["clinician"] or "",
         cancel_requested=bool(row["cancel_requested"]),
         finished_at=from_text(row["finished_at"]),
+        owner=row["owner"],
+        heartbeat_at=from_text(row["heartbeat_at"]),
     )

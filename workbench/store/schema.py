@@ -8,6 +8,7 @@ Migrations are frozen once released: a later change of schema is a new function 
 Version 1: personas, runs, conversations, turns, prompts (what the first simulations needed).
 Version 2: full-text index over turns, per-axis level filtering, annotations, embeddings,
 reference corpora, run cancellation, token counts and conversation provenance.
+Version 3: run ownership (the executing process's claim and its heartbeat).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workbench.store.connection import open_connection
-from workbench.store.errors import StoreError
+from workbench.store.errors import RECOVER_HOWTO, StoreError, StoreReadOnly
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -313,7 +314,18 @@ def _v2_search_levels_annotations(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_search_levels_annotations)
+def _v3_run_ownership(db: sqlite_utils.Database) -> None:
+    # One executor per run: the process executing a run writes its id here (an atomic claim)
+    # and refreshes the heartbeat while it works, so another executor is refused and a page can
+    # tell a live run from one whose process died.
+    runs = db.table("runs")
+    runs.add_column("owner", str)
+    runs.add_column("heartbeat_at", str)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _v1_initial, _v2_search_levels_annotations, _v3_run_ownership,
+)
 """``MIGRATIONS[n]`` takes a store from version n to n + 1."""
 SCHEMA_VERSION = len(MIGRATIONS)
 """The version this code writes and reads."""
@@ -332,7 +344,14 @@ def stored_version(conn: sqlite3.Connection, path: Path) -> int:
             raise
         row = None
     if row is not None:
-        return int(row[0])
+        try:
+            return int(row[0])
+        except (TypeError, ValueError):
+            raise StoreError(
+                f"store {path} has an unreadable schema version {row[0]!r} (a whole number "
+                f"from 1 to {SCHEMA_VERSION} is expected); it was changed by another tool or "
+                "is damaged. " + RECOVER_HOWTO.format(path=path)
+            ) from None
     tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
     if tables:
         raise StoreError(
@@ -355,7 +374,8 @@ def check_known(version: int, path: Path) -> None:
         )
 
 
-def migrate(conn: sqlite3.Connection, path: Path, *, target: int = SCHEMA_VERSION) -> int:
+def migrate(conn: sqlite3.Connection, path: Path, *, target: int = SCHEMA_VERSION,
+            read_only: bool = False) -> int:
     """Bring the file forward to ``target`` in one transaction; return the version reached.
 
     Cheap when the file is current (one query). Two processes opening a new file at once are
@@ -368,6 +388,9 @@ def migrate(conn: sqlite3.Connection, path: Path, *, target: int = SCHEMA_VERSIO
     check_known(version, path)
     if version >= target:
         return version
+    if read_only:
+        raise StoreReadOnly(path, f"it has schema version {version} and needs an upgrade to "
+                            f"{target}, which writes")
     # Imported here: sqlite-utils imports pandas when it is installed (a second or so), and
     # opening a current store must stay in the milliseconds.
     import sqlite_utils

@@ -175,7 +175,7 @@ async def _exchange(store: Store, conversation_id: str, message: str | None,
 
     async def ask_patient(messages: list[dict[str, str]]) -> Reply:
         started, parts = time.perf_counter(), []
-        async for piece in backend.stream(messages, options):
+        async for piece in backend.stream(messages, plan.patient_options(options)):
             parts.append(piece)
             pieces.put_nowait(piece)
         return Reply(text="".join(parts), latency_s=time.perf_counter() - started,
