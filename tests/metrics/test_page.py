@@ -109,7 +109,8 @@ def test_the_arcs_tab_plots_and_tabulates_runs_beside_a_real_corpus(
     at.multiselect(key="metrics_arcs_refs").set_value(["ward"]).run()
     at.button(key="metrics_arcs_go").click().run()
     assert not at.exception, at.exception
-    table = at.dataframe[0].value
+    # The arcs table is the one with a side column (the Role adherence tab has its own table).
+    (table,) = [df.value for df in at.dataframe if "side" in df.value.columns]
     assert list(table["side"]) == ["measured", "real (yardstick)"]
     assert list(table["conversations"])[0] == "2"
     assert any("VADER compound" in c.value for c in at.caption)

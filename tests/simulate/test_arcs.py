@@ -13,7 +13,7 @@ from tests.simulate.conftest import assert_well_formed, transcripts
 from tests.support.ollama_server import OllamaTestServer
 from workbench.backends import Reply
 from workbench.domain.affect import AffectPlan, AffectState, state_text_key
-from workbench.simulate import Conversation, ConversationPlan, execute_run, resume_run
+from workbench.simulate import Conversation, execute_run, resume_run, stored_plan
 from workbench.store import Store
 
 PERSONA = "cbt_daniel-pleasing"  # Daniel's first situation starts with anxious/worried
@@ -122,7 +122,8 @@ async def test_replaying_stored_turns_rebuilds_the_state_they_record(
                   levels={"arc": "escalation"})
     await execute_run(store_path, run_id)
     (conv,) = transcripts(store_path, run_id)
-    conv_plan = ConversationPlan.model_validate(conv.metadata["plan"])
+    with Store(store_path) as store:
+        conv_plan = stored_plan(store, conv)
     for k in range(1, len(conv.turns) + 1):
         loop = Conversation(conv_plan, "", ask_patient=_never, ask_clinician=_never,
                             emit=lambda t: None)
