@@ -8,6 +8,7 @@ from workbench.analysis import corpus, reports, roles
 from workbench.settings import load_settings
 from workbench.store import Store
 from workbench.transcript_view import inert_markdown
+from workbench.views import arcs
 
 settings = load_settings()
 STORE = str(settings.store_path)
@@ -59,13 +60,29 @@ if not run_ids and not measured:
     st.stop()
 key = (STORE, tuple(run_ids), tuple(measured), tuple(sizes[r].turns for r in run_ids))
 
-diversity_tab, realism_tab, roles_tab = st.tabs(["Diversity", "Realism", "Role adherence"])
+diversity_tab, realism_tab, roles_tab, arcs_tab = st.tabs(
+    ["Diversity", "Realism", "Role adherence", "Arcs"])
 with roles_tab:  # cheap (regular expressions), so computed without a button
     st.dataframe(roles.role_rows(cached_roles(key)), hide_index=True)
     st.caption("Patient turns failing each check: count (share [95% bootstrap interval over "
                "conversations]). A model that stays in role scores 0 everywhere.")
     for check in roles.CHECKS:
         st.caption(f"**{roles.LABELS[check.name]}** — {check.description}.")
+with arcs_tab:  # before Realism, whose st.stop() ends the script
+    a1, a2 = st.columns(2)
+    arc_by = a1.selectbox("Arcs per", ["run", "level:arc", "persona"], key="metrics_arcs_by")
+    arc_refs = a2.multiselect("Real corpora (yardstick)", corpora, key="metrics_arcs_refs")
+    if st.button("Compute arcs", key="metrics_arcs_go", type="primary"):
+        try:
+            with Store(STORE) as store:
+                arc_view = arcs.arc_results(store, run_ids, measured, by=arc_by,
+                                            references=arc_refs)
+        except ValueError as exc:  # an axis no conversation has
+            st.error(inert_markdown(str(exc)))
+        else:
+            st.plotly_chart(arcs.arc_figure(arc_view), key="metrics_arcs_figure")
+            st.dataframe(arcs.arc_rows(arc_view), hide_index=True)
+            st.caption(arcs.ARC_CAPTION)
 with diversity_tab:
     d1, d2 = st.columns(2)
     by = d1.text_input("Group by", "run", key="metrics_by",

@@ -109,6 +109,15 @@ def test_caption_shows_moving_levels_cap_latency_and_tokens() -> None:
         "turn 4 · confusion: moderate → normal · ended by marker")
 
 
+def test_caption_shows_the_clinician_act_and_the_patient_feeling_of_an_arc() -> None:
+    clinician = Turn(index=6, role="clinician", text="...", state={
+        "act": {"act": "confrontation", "by": "rules", "rule": 1, "matched": "but you said"}})
+    assert turn_caption(clinician, {}) == "turn 6 · act: confrontation (rules)"
+    patient = Turn(index=7, role="patient", text="...", state={
+        "affect": {"emotion": "hurt", "intensity": 3, "chain_step": 1}, "sentences": 2})
+    assert turn_caption(patient, {}) == "turn 7 · 2 sentences · feels hurt 3/3, chain step 1"
+
+
 def test_caption_names_the_role_failures_of_a_patient_turn() -> None:
     patient = Turn(index=1, role="patient", text="*sighs* The patient nods. Doctor: Any pain?",
                    state={"sentences": 3, "sentence_cap": 2, "over_cap": True})

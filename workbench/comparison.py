@@ -12,6 +12,7 @@ import statistics
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from workbench.domain.sessions import session_of
 from workbench.domain.transcript import Transcript
 from workbench.store.records import ConversationFilter, ConversationSummary
 
@@ -41,10 +42,15 @@ def suggest_partners(
     a: Transcript, candidates: Iterable[ConversationSummary], limit: int = 20
 ) -> list[Suggestion]:
     """Same-persona conversations ranked by what differs from ``a``: model, then clinician, then
-    run, then only the sample (candidates come from ``same_persona_filter``)."""
+    run, then only the sample (candidates come from ``same_persona_filter``). When ``a`` is
+    session N of a multi-session series, session N−1 of the same persona comes first."""
     ranked = []
+    session = session_of(a)
+    if session is not None and session.previous:
+        ranked.append((-1, Suggestion(session.previous, f"previous session ({session.number - 1} "
+                                      f"of {session.of}) · {session.previous}")))
     for c in candidates:
-        if c.id == a.id:
+        if c.id == a.id or (session is not None and c.id == session.previous):
             continue
         if c.patient_model != a.patient_model:
             why, rank = f"other model: {c.patient_model}", 0

@@ -16,6 +16,7 @@ import string
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
+from workbench.domain.sessions import session_of
 from workbench.analysis.roles import LABELS as ROLE_LABELS
 from workbench.analysis.roles import role_flags
 from workbench.domain.transcript import Role, Transcript, Turn
@@ -147,8 +148,8 @@ def chat_bubbles(transcript: Transcript, persona: PersonaRecord | None = None) -
 
 def turn_caption(turn: Turn, persona_levels: dict[str, str]) -> str:
     """One plain line: turn number, levels that are scheduled or moved, sentences against the cap,
-    level changes, role failures (``analysis.roles``), why the conversation ended, latency and
-    tokens."""
+    level changes, the clinician's act and the patient's feeling (arcs), role failures
+    (``analysis.roles``), why the conversation ended, latency and tokens."""
     state: dict[str, Any] = turn.state or {}
     parts = [f"turn {turn.index}"]
     levels = state.get("levels") or {}
@@ -161,6 +162,12 @@ def turn_caption(turn: Turn, persona_levels: dict[str, str]) -> str:
         parts.append(f"{state['sentences']} sentences" + (f" / cap {cap}{over}" if cap else ""))
     for axis, change in (state.get("level_changes") or {}).items():
         parts.append(f"{axis}: {' → '.join(map(str, change))}")
+    if isinstance(state.get("act"), dict):
+        parts.append(f"act: {state['act'].get('act')} ({state['act'].get('by')})")
+    if isinstance(state.get("affect"), dict):
+        affect = state["affect"]
+        chain = f", chain step {affect['chain_step']}" if "chain_step" in affect else ""
+        parts.append(f"feels {affect.get('emotion')} {affect.get('intensity')}/3{chain}")
     # Over the cap is said above, with the counts; the other role failures only here.
     if breaks := [ROLE_LABELS[f] for f in role_flags(turn) if f != "over_cap"]:
         parts.append("out of role: " + ", ".join(breaks))
@@ -202,6 +209,13 @@ def conversation_facts(
         ("patient template", transcript.patient_template_hash),
         ("clinician template", transcript.clinician_template_hash),
     ]
+    session = session_of(transcript)
+    if session is not None:
+        rows.append(("session", f"{session.number} of {session.of} (series {session.series})"))
+        rows += [(f"patient's memory of session {s.number}", s.text)
+                 for s in session.patient_summaries]
+        rows += [(f"clinician's notes of session {s.number}", s.text)
+                 for s in session.clinician_notes]
     return [{"field": k, "value": str(v)} for k, v in rows if v not in (None, "")]
 
 

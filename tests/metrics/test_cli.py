@@ -147,3 +147,22 @@ def test_questionnaire_rejects_an_unknown_instrument(tmp_path) -> None:
                                  "--store", str(tmp_path / "store.db")])
     assert result.exit_code == 2
     assert "--instrument takes phq9 or gad7 or mini_ipip, got 'bdi'" in result.output
+
+
+def test_arcs_json_scores_every_patient_turn_and_names_the_groups(
+        metrics_store: MetricsStore) -> None:
+    from tests.metrics.conftest import HAND_TURNS
+    from workbench.analysis.arcs import turn_affect
+
+    result = invoke(metrics_store, "arcs", "--run", metrics_store.hand_run_id, "--reference",
+                    "ward", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    (group,) = report["groups"]
+    assert group["name"] == metrics_store.hand_run_id and group["n_conversations"] == 2
+    assert sorted(a["scores"] for a in group["arcs"]) == sorted(
+        turn_affect(list(turns)) for turns in HAND_TURNS)
+    assert [r["name"] for r in report["references"]] == ["ward"]
+    text = invoke(metrics_store, "arcs", "--run", metrics_store.hand_run_id)
+    assert text.exit_code == 0 and "Arcs by run" in text.output
+    assert invoke(metrics_store, "arcs").exit_code == 2  # nothing to measure

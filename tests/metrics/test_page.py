@@ -100,3 +100,17 @@ def test_the_page_module_imports_no_heavy_library() -> None:
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_arcs_tab_plots_and_tabulates_runs_beside_a_real_corpus(
+        monkeypatch, metrics_store: MetricsStore) -> None:
+    at = open_page(monkeypatch, metrics_store.path)
+    at.multiselect(key="metrics_runs").set_value([metrics_store.hand_run_id]).run()
+    at.multiselect(key="metrics_arcs_refs").set_value(["ward"]).run()
+    at.button(key="metrics_arcs_go").click().run()
+    assert not at.exception, at.exception
+    # The arcs table is the one with a side column (the Role adherence tab has its own table).
+    (table,) = [df.value for df in at.dataframe if "side" in df.value.columns]
+    assert list(table["side"]) == ["measured", "real (yardstick)"]
+    assert list(table["conversations"])[0] == "2"
+    assert any("VADER compound" in c.value for c in at.caption)

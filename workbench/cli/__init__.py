@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from workbench.cli import analyze, data, demo, judge, metrics, personas, runs, twins
+from workbench.cli import analyze, data, demo, judge, metrics, personas, runs, sessions, twins
 
 app = typer.Typer(
     name="workbench",
@@ -28,6 +28,7 @@ analyze.register(app)
 app.add_typer(metrics.app, name="metrics")
 app.command("judge")(judge.judge)
 app.add_typer(twins.app, name="twins")
+app.add_typer(sessions.app, name="sessions")
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""`workbench metrics diversity|realism|questionnaire`: command-line twins of the Metrics page.
+"""`workbench metrics diversity|realism|arcs|questionnaire`: command-line twins of the Metrics page.
 
 A thin layer over :mod:`workbench.analysis.reports`. Every figure is printed with its interval
 and one-line definition; realism figures beside their yardsticks. ``--json`` prints the report
@@ -122,6 +122,33 @@ def diversity(
                "see docs/METRICS.md):")
     for metric, definition in report.definitions.items():
         typer.echo(f"  {metric}: {definition}")
+
+
+@app.command("arcs")
+def arcs(
+    run: RunOption = None,
+    corpus: CorpusOption = None,
+    by: Annotated[str, typer.Option(
+        "--by", help="Group by run, persona, model or level:<axis> (e.g. level:arc).")] = "run",
+    reference: Annotated[list[str] | None, typer.Option(
+        "--reference", help="Real corpus measured as the yardstick (repeat).")] = None,
+    resamples: ResamplesOption = None,
+    as_json: JsonOption = False,
+    store: StoreOption = None,
+) -> None:
+    """Emotional arcs of patient turns: how early the affect resolves, how often it does not,
+    how many distinct arc shapes appear; real corpora beside them."""
+    from workbench.store import Store
+    from workbench.views.arcs import arc_results, arc_rows
+
+    with _reported_errors(), Store(_store_path(store)) as opened:
+        results = arc_results(opened, run or [], corpus or [], by=by,
+                              references=reference or [], resampling=_resampling(resamples))
+    if as_json:
+        typer.echo(results.model_dump_json(indent=2))
+        return
+    typer.echo(f"Arcs by {results.by} (per-turn affect: VADER compound; see docs/METRICS.md):")
+    _print_table(arc_rows(results))
 
 
 @app.command("realism")

@@ -205,3 +205,43 @@ def show(
         if side in (Side.both, Side(name)):
             typer.echo(f"\n=== {name} system prompt ({template}, template hash {digest}) ===\n")
             typer.echo(text)
+
+
+@app.command("import", no_args_is_help=True)
+def import_(
+    file: Annotated[Path, typer.Argument(help="JSON file: one record or a list of records.",
+                                         exists=True, dir_okay=False)],
+    fmt: Annotated[str, typer.Option(
+        "--format", help="patientsim, patient-psi or mindeval.")],
+    prefix: Annotated[str, typer.Option(
+        help="Id prefix of the written profiles and personas (a-z, 0-9, _).")] = "imp",
+    overwrite: Annotated[bool, typer.Option(help="Replace files of the same ids.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Convert and report; write "
+                                          "nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    root: RootOption = None,
+) -> None:
+    """Import PatientSim profiles, PATIENT-Ψ cognitive models or MindEval-style attribute
+    profiles as profiles and personas, reporting what mapped where and what had no home."""
+    from workbench.library.imports import ImportError_, import_personas
+
+    library = Library(root)
+    with _reported_errors():
+        try:
+            report = import_personas(library, file, fmt, prefix=prefix, overwrite=overwrite,
+                                     dry_run=dry_run)
+        except ImportError_ as exc:
+            fail(str(exc), 2)
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    verb = "would write" if dry_run else "wrote"
+    for rec in report.records:
+        typer.echo(f"record {rec.index}: {verb} profile {rec.profile_id}, persona "
+                   f"{rec.persona_id}")
+        for source, target in rec.mapped.items():
+            typer.echo(f"  mapped   {source} → {target}")
+        for source, why in rec.no_home.items():
+            typer.echo(f"  no home  {source}: {why}")
+        for target, value in rec.filled.items():
+            typer.echo(f"  filled   {target} = {value!r} (no source field)")

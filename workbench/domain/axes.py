@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from workbench.domain.affect import ActRules, AffectArc
+
 
 class Schedule(BaseModel):
     """How a level changes during a conversation.
@@ -46,6 +48,9 @@ class Level(BaseModel):
     """Optional cap on sentences per patient reply (stated in the prompt, measured per turn)."""
     schedule: Schedule | None = None
     """Optional per-turn change of level."""
+    affect: AffectArc | None = None
+    """Optional arc template: the patient's emotion and intensity, moved each turn by rules
+    (see ``workbench.domain.affect``)."""
 
 
 class Axis(BaseModel):
@@ -64,6 +69,12 @@ class Axis(BaseModel):
     priority: int = 0
     """When several levels cap reply length or compete in the prompt, higher priority wins
     (confusion outranks personality while it is high)."""
+    acts: ActRules | None = None
+    """For an axis whose levels carry ``affect``: the ordered rules classifying each clinician
+    turn's act, which the affect rules name."""
+    state_template: str | None = None
+    """For an axis whose levels carry ``affect``: the template under ``personas/templates/``
+    that renders the state into the patient prompt."""
 
     @model_validator(mode="after")
     def _unique_levels_and_schedules(self) -> Axis:
@@ -76,6 +87,9 @@ class Axis(BaseModel):
                 raise ValueError(
                     f"level {level.id!r} schedule points to unknown level {level.schedule.next!r}"
                 )
+        if any(level.affect for level in self.levels) and not (self.acts and self.state_template):
+            raise ValueError("levels with `affect` need the axis to set `acts` and "
+                             "`state_template`")
         return self
 
     @property

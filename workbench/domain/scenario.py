@@ -20,6 +20,9 @@ class Scenario(BaseModel):
     """Which profile kind the scenario takes."""
     axes: tuple[str, ...] = Field(min_length=1)
     """Axis ids a persona of this scenario sets, one level each."""
+    optional_axes: tuple[str, ...] = ()
+    """Axis ids a persona (or a run's ``--level``) may set but need not, e.g. ``arc``; a persona
+    without one is as if the axis did not exist."""
     patient_template: str
     """Template file name under ``personas/templates/`` for the patient's system prompt."""
     clinician_template: str

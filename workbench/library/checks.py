@@ -81,6 +81,9 @@ def check_persona(entry: Entry, catalog: Catalog) -> list[Issue]:
     for axis_id in persona.levels:
         if axis_id in scenario.axes:
             continue
+        if axis_id in scenario.optional_axes:
+            _check_level(persona, scenario, axis_id, catalog, report)
+            continue
         if axis_id in catalog.axis:
             report(
                 f"levels.{axis_id}",
@@ -155,6 +158,11 @@ def check_scenario(entry: Entry, catalog: Catalog) -> list[Issue]:
         if axis_id not in catalog.axis:
             message = _unknown(catalog, "axis", axis_id, "axis", catalog.axis)
             issues.append(Issue(entry.path, f"axes.{i}", message, entry.line_of("axes", i)))
+    for i, axis_id in enumerate(scenario.optional_axes):
+        if axis_id not in catalog.axis:
+            message = _unknown(catalog, "axis", axis_id, "axis", catalog.axis)
+            issues.append(Issue(entry.path, f"optional_axes.{i}", message,
+                                entry.line_of("optional_axes", i)))
     rubric = scenario.default_rubric
     if rubric is not None and rubric not in catalog.rubric:
         message = f"no rubric {rubric!r} in rubrics/ (add rubrics/{rubric}.yaml or remove it)"
@@ -179,7 +187,12 @@ def resolve_entry(entry: Entry, catalog: Catalog) -> ResolvedPersona:
         persona=persona,
         scenario=scenario,
         profile=catalog.profile[persona.profile].obj,
-        axes={axis_id: catalog.axis[axis_id].obj for axis_id in scenario.axes},
+        # Optional axes (e.g. arc) only when the persona sets them: a persona without one is as
+        # if the axis did not exist (no rubric item, no prompt part).
+        axes={axis_id: catalog.axis[axis_id].obj
+              for axis_id in (*scenario.axes,
+                              *(a for a in scenario.optional_axes if a in persona.levels))
+              if axis_id in catalog.axis},
         source=str(entry.path),
     )
 

@@ -12,7 +12,9 @@ the clinician reassures) are a pure function of the clinician turns so far, so a
 conversation rebuilds them by replaying its stored clinician turns. The patient prompt of every
 reachable state is rendered once when the run is planned (``ConversationPlan.patient_prompts``):
 the loop only swaps strings when a level changes, and a resumed run uses exactly the prompts it
-was planned with, whatever happened to the library since.
+was planned with, whatever happened to the library since. An emotional arc (``plan.affect``)
+is rebuilt the same way, from the acts stored with the clinician turns; its state's text,
+rendered at planning too, is appended to the patient's system prompt for each reply.
 """
 
 from __future__ import annotations
@@ -24,6 +26,14 @@ from typing import Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from workbench.backends import ChatOptions, Reply, ScriptExhausted
+from workbench.domain.affect import (
+    ActChoice,
+    AffectPlan,
+    AffectState,
+    classifier_messages,
+    classify_act,
+    parse_act,
+)
 from workbench.domain.axes import Axis
 from workbench.domain.state import PatientState, count_sentences
 from workbench.domain.transcript import Role, Turn
@@ -90,6 +100,8 @@ class ConversationPlan(BaseModel):
     in ``patient_prompts`` (``with_prompt_texts``) when it starts the conversation."""
     sentence_caps: dict[str, int | None] = Field(default_factory=dict)
     """Reply-length cap in force per state key."""
+    affect: AffectPlan | None = None
+    """The patient's emotional arc (rules and rendered state texts), when the persona has one."""
 
     def patient_options(self, options: ChatOptions) -> ChatOptions:
         """``options`` with ``num_predict`` bounded by the loosest sentence cap of any state.
@@ -144,6 +156,8 @@ class Conversation:
         script_remaining: For a scripted clinician, how many questions it has left; the script
             then also asks the first question, and the patient's answer to its last question
             ends the conversation (``ended_by: "script"``).
+        ask_classifier: Calls the model configured to name each clinician turn's act (an arc
+            whose act rules name a ``model``); without it the act rules decide.
     """
 
     def __init__(
@@ -155,8 +169,10 @@ class Conversation:
         ask_clinician: Ask,
         emit: Emit,
         script_remaining: Remaining | None = None,
+        ask_classifier: Ask | None = None,
     ) -> None:
         self.plan = plan
+        self._classifier = ask_classifier
         self._ask = {"patient": ask_patient, "clinician": ask_clinician}
         self._emit = emit
         self._remaining = script_remaining
@@ -170,6 +186,7 @@ class Conversation:
         }
         self._cap = plan.sentence_caps.get(key)
         self.turns = 0
+        self.affect = AffectState.start(plan.affect) if plan.affect else None
 
     # -- replay ------------------------------------------------------------------------------
     def replay(self, turns: Sequence[Turn]) -> EndedBy | None:
@@ -187,6 +204,7 @@ class Conversation:
             self._append(turn.role, turn.text)
             if turn.role == "clinician":
                 self._advance_state(turn.text)
+                self._advance_affect(turn.text, False, stored=turn.state.get("act"))
         if turns:
             ended = turns[-1].state.get("ended_by")
             if ended is not None:
@@ -224,6 +242,9 @@ class Conversation:
         before = dict(self.state.levels)
         self._advance_state(text)
         state: dict[str, object] = {}
+        choice = self._advance_affect(text, closed, stored=await self._model_act(text, closed))
+        if choice is not None:
+            state["act"] = choice.model_dump(exclude_none=True)
         changes = {a: [before[a], lvl] for a, lvl in self.state.levels.items() if before[a] != lvl}
         if changes:
             state["level_changes"] = changes
@@ -235,7 +256,7 @@ class Conversation:
 
     async def _patient_turn(self) -> EndedBy | None:
         index = self.turns
-        reply = await self._ask["patient"](self._views["patient"])
+        reply = await self._ask["patient"](self._patient_view())
         sentences = count_sentences(reply.text)
         state: dict[str, object] = {
             "levels": {**self.plan.persona_levels, **self.state.levels},
@@ -245,6 +266,8 @@ class Conversation:
         }
         if self.state.counts:
             state["counts"] = dict(self.state.counts)
+        if self.affect is not None:
+            state["affect"] = self.affect.record()
         ended = self._limit_reached(index) or self._script_done()
         if ended:
             state["ended_by"] = ended
@@ -274,6 +297,41 @@ class Conversation:
             self._views["patient"][0] = {"role": "system", "content": self.plan.patient_prompts[key]}
             self._cap = self.plan.sentence_caps.get(key)
         self.state = new
+
+    def _advance_affect(self, clinician_text: str, closed: bool,
+                        stored: dict[str, object] | None = None) -> ActChoice | None:
+        """Classify the clinician's act and move the emotional state (None without an arc).
+
+        On replay the act stored with the turn is used, not classified again: a resumed
+        conversation moves exactly as it did, whoever chose the act."""
+        if self.plan.affect is None or self.affect is None:
+            return None
+        if stored:
+            choice = ActChoice.model_validate(stored)
+        elif closed:
+            choice = ActChoice(act="closing", by="marker")
+        else:
+            choice = classify_act(clinician_text, self.plan.affect.acts)
+        self.affect = self.affect.after(choice.act, self.plan.affect)
+        return choice
+
+    async def _model_act(self, text: str, closed: bool) -> dict[str, object] | None:
+        """The configured classifier model's act for a clinician turn (None: the rules decide)."""
+        affect = self.plan.affect
+        if self._classifier is None or affect is None or affect.acts.model is None or closed:
+            return None
+        reply = await self._classifier(classifier_messages(text, affect.acts))
+        act = parse_act(reply.text)
+        return None if act is None else {"act": act, "by": "model", "matched": reply.text[:80]}
+
+    def _patient_view(self) -> list[dict[str, str]]:
+        """The patient's messages, the current emotional state appended to its system prompt."""
+        view = self._views["patient"]
+        if self.plan.affect is None or self.affect is None:
+            return view
+        text = self.affect.text(self.plan.affect)
+        system = {"role": "system", "content": f"{view[0]['content']}\n\n{text}".strip()}
+        return [system, *view[1:]]
 
     def _append(self, role: Role, text: str) -> None:
         other: Role = "clinician" if role == "patient" else "patient"

@@ -37,7 +37,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from workbench.backends import BackendError, ScriptedBackend, ScriptLoader
+from workbench.backends import (
+    Backend,
+    BackendError,
+    ChatOptions,
+    ScriptedBackend,
+    ScriptLoader,
+    get_backend,
+)
 from workbench.domain.transcript import ConversationStatus, Transcript, Turn
 from workbench.simulate.calls import (
     PERMANENT_ERRORS,
@@ -49,7 +56,7 @@ from workbench.simulate.calls import (
     close_lanes,
     make_lanes,
 )
-from workbench.simulate.conversation import Conversation
+from workbench.simulate.conversation import Ask, Conversation, ConversationPlan
 from workbench.simulate.hosts import preflight
 from workbench.simulate.plan import RunConfig
 from workbench.simulate.writer import (
@@ -177,6 +184,7 @@ class _Execution:
         self.progress = ExecutionProgress(total=total)
         self.gate = CallGate(config.concurrency, retry)
         self.rotation = Rotation([], self.gate)
+        self.classifiers: dict[str, Backend] = {}  # act-classifier backends by spec
         self.tasks: set[asyncio.Task[None]] = set()
         self.started: set[str] = set()
         self.cancelled = cancel_flag  # cancelled before it started
@@ -222,6 +230,8 @@ class _Execution:
         finally:
             await self.gate.aclose()
             await close_lanes(self.rotation.lanes)
+            for backend in self.classifiers.values():
+                await backend.aclose()
         summary = await self._finalize(started)
         error = self.abort_error or self.writer.error
         if isinstance(error, BackendError | StoreError):
@@ -345,6 +355,18 @@ class _Execution:
         return RunSummary(self.run_id, status, self.progress, None,
                           time.perf_counter() - started, None, self.rotation.dropped)
 
+    def _act_classifier(self, plan: ConversationPlan, options: ChatOptions) -> Ask | None:
+        """An asker for the model an arc names to classify clinician acts (one backend per spec,
+        closed when the run ends)."""
+        spec = plan.affect.acts.model if plan.affect else None
+        if spec is None:
+            return None
+        if spec not in self.classifiers:
+            self.classifiers[spec] = get_backend(spec, hosts=self.hosts or None,
+                                                 allow_remote=self.allow_remote)
+        return self.gate.asker(self.classifiers[spec],
+                               options.model_copy(update={"temperature": 0.0}))
+
     # -- one conversation ---------------------------------------------------------------------
     async def _converse(self, admitted: Admitted, seat: Seat, admit: asyncio.Semaphore) -> None:
         writer, conv = self.writer, admitted.conversation
@@ -368,6 +390,7 @@ class _Execution:
                     emit=emit,
                     script_remaining=clinician.remaining
                     if isinstance(clinician, ScriptedBackend) else None,
+                    ask_classifier=self._act_classifier(plan, options),
                 )
                 if loop.replay(conv.turns) is None:
                     await loop.run()

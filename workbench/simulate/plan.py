@@ -21,7 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from workbench.backends import ChatOptions, parse_spec
 from workbench.domain.prompts import RenderedPrompts, ResolvedPersona
+from workbench.domain.affect import AffectPlan
 from workbench.domain.state import PatientState
+from workbench.simulate.affect import plan_affect
 from workbench.simulate.conversation import ConversationPlan, state_key
 from workbench.simulate.hosts import preflight
 
@@ -147,7 +149,8 @@ def check_levels(library: Library, levels: dict[str, str], persona_ids: Sequence
     axes = library.axes()
     personas = library.personas()
     scenarios = library.scenarios()
-    used = {a for pid in persona_ids for a in scenarios[personas[pid].scenario].axes}
+    used = {a for pid in persona_ids for scenario in [scenarios[personas[pid].scenario]]
+            for a in (*scenario.axes, *scenario.optional_axes)}
     for axis_id, level_id in levels.items():
         if axis_id not in axes:
             raise PlanError(f"--level {axis_id}={level_id}: no axis {axis_id!r}; axes: "
@@ -214,6 +217,8 @@ class PreparedPersona(BaseModel):
     prompts: RenderedPrompts
     patient_prompts: dict[str, str]
     sentence_caps: dict[str, int | None]
+    affect: AffectPlan | None = None
+    """The arc's rules and rendered state texts, when the persona has an arc level."""
 
 
 def prepare_persona(library: Library, persona_id: str, levels: dict[str, str]) -> PreparedPersona:
@@ -223,7 +228,8 @@ def prepare_persona(library: Library, persona_id: str, levels: dict[str, str]) -
         LibraryError: The persona cannot be resolved or rendered (naming file and field).
     """
     persona = library.personas()[persona_id]
-    axes = library.scenarios()[persona.scenario].axes
+    scenario = library.scenarios()[persona.scenario]
+    axes = (*scenario.axes, *scenario.optional_axes)
     for axis_id, level_id in levels.items():
         if axis_id in axes:
             persona = persona.with_level(axis_id, level_id)
@@ -237,7 +243,7 @@ def prepare_persona(library: Library, persona_id: str, levels: dict[str, str]) -
         key = state_key(state)
         patient_prompts[key], caps[key] = rendered.patient, rendered.sentence_cap
     return PreparedPersona(resolved=resolved, prompts=prompts, patient_prompts=patient_prompts,
-                           sentence_caps=caps)
+                           sentence_caps=caps, affect=plan_affect(library, resolved))
 
 
 def plan_run(
@@ -305,6 +311,7 @@ def _new_conversations(store: Store, run_id: str, config: RunConfig,
                 scheduled_axes=scheduled,
                 patient_prompt_hashes=hashes,
                 sentence_caps=item.sentence_caps,
+                affect=item.affect,
             )
             yield NewConversation(
                 run_id=run_id,

@@ -155,6 +155,22 @@ class ConversationQueries(StoreBase):
             if cursor.rowcount == 0:
                 raise UnknownConversation(conversation_id, self)
 
+    def merge_conversation_metadata(self, run_id: str, key: str, value: Any) -> int:
+        """Set ``metadata[key] = value`` on every conversation of a run, in one transaction
+        (e.g. a multi-session run's place in its series); returns how many changed.
+
+        Raises:
+            UnknownRun: no such run.
+        """
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+                raise UnknownRun(run_id, self)
+            cursor = conn.execute(
+                "UPDATE conversations SET metadata = json_set(metadata, ?, json(?)), "
+                "updated_at = ? WHERE run_id = ?",
+                (f"$.{key}", compact(value), now_text(), run_id))
+            return cursor.rowcount
+
     def get_transcript(self, conversation_id: str) -> Transcript:
         """The conversation with all its turns.
 
