@@ -161,7 +161,7 @@ def problems(results: list[dict[str, Any]], title: str) -> str:
 
 def sample_ids(store: Path) -> tuple[str, str]:
     """A conversation on the big store and another of the same persona (for Compare)."""
-    from workbench.comparison import same_persona_filter
+    from workbench.views.comparison import same_persona_filter
     from workbench.store import Store
 
     with Store(store) as s:

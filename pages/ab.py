@@ -10,7 +10,7 @@ import streamlit as st
 from workbench.annotation.ab import choice_annotation, find_pairs, judged, win_rates
 from workbench.settings import load_settings
 from workbench.store import Store
-from workbench.transcript_view import chat_bubbles, inert_markdown
+from workbench.views.transcript_view import chat_bubbles, inert_markdown
 
 st.title("Blind A/B")
 st.caption("Which patient is more realistic and truer to the persona? Sides are shuffled and "

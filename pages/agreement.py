@@ -13,10 +13,10 @@ from workbench.annotation.agreement_report import (
     pair_rows,
 )
 from workbench.library import LibraryError
-from workbench.rubrics import load_rubrics
+from workbench.library.rubrics import load_rubrics
 from workbench.settings import load_settings
 from workbench.store import Store
-from workbench.transcript_view import inert_markdown
+from workbench.views.transcript_view import inert_markdown
 
 st.title("Agreement")
 settings = load_settings()

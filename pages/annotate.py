@@ -16,10 +16,10 @@ from workbench.annotation.drafts import (
 )
 from workbench.annotation.queue import order_queue, progress
 from workbench.library import LibraryError
-from workbench.rubrics import load_rubrics
+from workbench.library.rubrics import load_rubrics
 from workbench.settings import load_settings
 from workbench.store import Store
-from workbench.transcript_view import (
+from workbench.views.transcript_view import (
     browse_filter,
     chat_bubbles,
     conversation_facts,

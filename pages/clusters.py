@@ -7,7 +7,7 @@ from workbench.analysis import corpus, embeddings, mapping
 from workbench.backends import BackendError
 from workbench.settings import load_settings
 from workbench.store import Store
-from workbench.transcript_view import inert_markdown
+from workbench.views.transcript_view import inert_markdown
 
 settings = load_settings()
 STORE = str(settings.store_path)

@@ -5,7 +5,7 @@ Links: ``?a=<conversation id>&b=<conversation id>`` opens a pair directly.
 
 import streamlit as st
 
-from workbench.comparison import (
+from workbench.views.comparison import (
     prompt_diff,
     same_persona_filter,
     suggest_partners,
@@ -16,7 +16,7 @@ from workbench.domain.identifiers import is_valid_id
 from workbench.domain.transcript import Transcript
 from workbench.settings import load_settings
 from workbench.store import ConversationFilter, Store, UnknownConversation
-from workbench.transcript_view import chat_bubbles, conversation_label, inert_markdown
+from workbench.views.transcript_view import chat_bubbles, conversation_label, inert_markdown
 
 st.title("Compare")
 settings = load_settings()
@@ -48,7 +48,7 @@ def load(store: Store, conversation_id: str) -> Transcript:
 with Store(settings.store_path) as store:
     facets = store.facets()
     if not facets["status"]:  # every conversation has a status: none means an empty store
-        from workbench.hosts_status import EMPTY_STORE_HINT
+        from workbench.views.hosts_status import EMPTY_STORE_HINT
 
         st.info(EMPTY_STORE_HINT)
         st.stop()

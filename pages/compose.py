@@ -10,8 +10,8 @@ import streamlit as st
 
 from workbench.library import Library, LibraryError, default_persona_id
 from workbench.settings import load_settings
-from workbench.tables import profile_summary
-from workbench.transcript_view import inert_markdown
+from workbench.views.tables import profile_summary
+from workbench.views.transcript_view import inert_markdown
 
 st.title("Compose a persona")
 settings = load_settings()

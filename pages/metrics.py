@@ -7,7 +7,7 @@ import streamlit as st
 from workbench.analysis import corpus, reports, roles
 from workbench.settings import load_settings
 from workbench.store import Store
-from workbench.transcript_view import inert_markdown
+from workbench.views.transcript_view import inert_markdown
 from workbench.views import arcs
 
 settings = load_settings()

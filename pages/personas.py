@@ -4,8 +4,8 @@ import streamlit as st
 
 from workbench.library import Library, LibraryError
 from workbench.settings import load_settings
-from workbench.tables import ALL_SCENARIOS, persona_rows, scenario_choice
-from workbench.transcript_view import inert_markdown
+from workbench.views.tables import ALL_SCENARIOS, persona_rows, scenario_choice
+from workbench.views.transcript_view import inert_markdown
 
 st.title("Personas")
 settings = load_settings()

@@ -4,7 +4,7 @@ import streamlit as st
 
 from workbench.domain.ccd import CORE_BELIEFS, EMOTIONS
 from workbench.domain.questionnaires import FREQUENCY_OPTIONS, GAD7_ITEMS, PHQ9_ITEMS
-from workbench.forms import build_profile, profile_form_fields
+from workbench.views.forms import build_profile, profile_form_fields
 from workbench.library import Library, LibraryError
 from workbench.settings import load_settings
 

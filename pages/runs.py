@@ -9,12 +9,12 @@ import streamlit as st
 
 from workbench import launch
 from workbench.backends import BackendError, ChatOptions
-from workbench.hosts_status import DEMO_OFFER, model_offer, probe_hosts
+from workbench.views.hosts_status import DEMO_OFFER, model_offer, probe_hosts
 from workbench.library import Library, LibraryError
 from workbench.settings import load_settings
 from workbench.store import Store, StoreError
-from workbench.tables import ALL_SCENARIOS, scenario_choice
-from workbench.transcript_view import inert_markdown
+from workbench.views.tables import ALL_SCENARIOS, scenario_choice
+from workbench.views.transcript_view import inert_markdown
 
 if TYPE_CHECKING:
     from workbench.simulate import RunConfig

@@ -6,7 +6,7 @@ import os
 import streamlit as st
 
 from workbench.backends import BackendError
-from workbench.hosts_status import (
+from workbench.views.hosts_status import (
     OLLAMA_HOWTO,
     SMALL_MODEL,
     HostStatus,
@@ -24,9 +24,9 @@ from workbench.settings import (
     save_settings,
     settings_path,
 )
-from workbench.settings_form import store_rows
+from workbench.views.settings_form import store_rows
 from workbench.store import Store, StoreError
-from workbench.transcript_view import inert_markdown
+from workbench.views.transcript_view import inert_markdown
 
 probe = st.cache_data(ttl=15, show_spinner="Asking the model hosts…")(probe_hosts)
 

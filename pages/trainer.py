@@ -7,11 +7,11 @@ Every turn is stored as it happens (clinician ``human:<name>``); a model error l
 import streamlit as st
 
 from workbench import trainer
-from workbench import transcript_view as view
+from workbench.views import transcript_view as view
 from workbench.backends import BackendError
 from workbench.domain.ccd import CORE_BELIEFS, EMOTIONS
 from workbench.domain.profile import CBTProfile
-from workbench.hosts_status import SMALL_MODEL, model_offer, probe_hosts
+from workbench.views.hosts_status import SMALL_MODEL, model_offer, probe_hosts
 from workbench.library import Library, LibraryError
 from workbench.settings import load_settings
 from workbench.store import Store, UnknownConversation

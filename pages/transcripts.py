@@ -10,8 +10,8 @@ import streamlit as st
 from workbench.domain.identifiers import is_valid_id
 from workbench.settings import load_settings
 from workbench.store import Store, UnknownConversation
-from workbench.tables import axis_ids_of_facets, conversation_rows
-from workbench.transcript_view import (
+from workbench.views.tables import axis_ids_of_facets, conversation_rows
+from workbench.views.transcript_view import (
     PAGE_SIZE,
     browse_filter,
     chat_bubbles,
@@ -42,7 +42,7 @@ def back_to_first_page() -> None:
 with Store(settings.store_path) as store:
     facets = store.facets()
     if not facets["status"]:  # every conversation has a status: none means an empty store
-        from workbench.hosts_status import EMPTY_STORE_HINT
+        from workbench.views.hosts_status import EMPTY_STORE_HINT
 
         st.info(EMPTY_STORE_HINT)
         st.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from workbench.comparison import (
+from workbench.views.comparison import (
     prompt_diff,
     same_persona_filter,
     suggest_partners,

@@ -19,7 +19,7 @@ from workbench.demo import (
     demo_config,
 )
 from workbench.domain.persona import Persona
-from workbench.hosts_status import HostStatus, ModelInfo, probe_hosts
+from workbench.views.hosts_status import HostStatus, ModelInfo, probe_hosts
 from workbench.library import Library
 from workbench.store import Store
 

@@ -52,3 +52,20 @@ def test_store_is_the_only_sql() -> None:
         if {"sqlite3", "sqlite_utils"} & _imported_modules(path):
             offenders.append(str(path))
     assert not offenders, f"SQL outside workbench/store/: {offenders}"
+
+
+ROOT_MODULES = {"__init__", "__main__", "app", "settings", "launch", "demo", "serving"}
+"""What may sit at the package root: entry points and settings. Page-shaping helpers live in
+``workbench/views/``, file loaders in ``workbench/library/``."""
+
+
+def test_nothing_loose_at_the_package_root() -> None:
+    loose = {p.stem for p in PACKAGE.glob("*.py")} - ROOT_MODULES
+    assert not loose, (f"{sorted(loose)} sit at the package root: page helpers belong in "
+                       "workbench/views/, file loaders in workbench/library/")
+
+
+def test_views_never_import_pages_or_streamlit() -> None:
+    for path in sorted((PACKAGE / "views").rglob("*.py")):
+        imported = _imported_modules(path)
+        assert not {m for m in imported if m.split(".")[0] in {"streamlit", "pages"}}, path

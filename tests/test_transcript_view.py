@@ -10,8 +10,8 @@ import pytest
 
 from workbench.domain.transcript import Transcript, Turn
 from workbench.store import ConversationSummary, TurnHit
-from workbench.tables import axis_ids_of_facets, conversation_rows
-from workbench.transcript_view import (
+from workbench.views.tables import axis_ids_of_facets, conversation_rows
+from workbench.views.transcript_view import (
     browse_filter,
     chat_bubbles,
     conversation_facts,

@@ -11,7 +11,7 @@ import streamlit as st
 
 from workbench.serving import exposure, network_opt_in
 from workbench.store import StoreError
-from workbench.transcript_view import inert_markdown
+from workbench.views.transcript_view import inert_markdown
 
 
 def show_store_error(error: StoreError) -> None:

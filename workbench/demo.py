@@ -20,7 +20,7 @@ from typing import NamedTuple
 from workbench.backends import local
 from workbench.backends.local import ALIASES, EMBEDDED_NAME, TINY_MODEL_NOTE
 from workbench.domain.persona import Persona
-from workbench.hosts_status import (
+from workbench.views.hosts_status import (
     OLLAMA_HOWTO,
     HostStatus,
     ModelInfo,

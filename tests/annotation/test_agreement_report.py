@@ -13,7 +13,7 @@ from workbench.analysis.agreement import (
     krippendorff_alpha,
 )
 from workbench.annotation.agreement_report import agreement_report, item_kind
-from workbench.rubrics import load_rubrics
+from workbench.library.rubrics import load_rubrics
 from workbench.settings import PROJECT_ROOT
 from workbench.store import Annotation
 

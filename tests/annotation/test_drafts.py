@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.app.conftest import FilledStore
 from workbench.annotation.drafts import default_rubric, form_items, save_values, status_of
-from workbench.rubrics import load_rubrics
+from workbench.library.rubrics import load_rubrics
 from workbench.settings import PROJECT_ROOT
 from workbench.store import Store
 

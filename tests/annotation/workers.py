@@ -9,7 +9,7 @@ from multiprocessing.synchronize import Barrier
 from workbench.annotation.drafts import Key, save_values
 from workbench.domain.rubric import AnyItem
 from workbench.domain.transcript import Turn
-from workbench.rubrics import load_rubric
+from workbench.library.rubrics import load_rubric
 from workbench.settings import PROJECT_ROOT
 from workbench.store import Store
 

@@ -21,7 +21,7 @@ from workbench.analysis.judge import (
 )
 from workbench.annotation.agreement_report import agreement_report, is_judge
 from workbench.domain.rubric import Choice, LabelItem, RatingItem, Rubric
-from workbench.rubrics import load_rubric
+from workbench.library.rubrics import load_rubric
 from workbench.settings import PROJECT_ROOT
 from workbench.store import Store, UnknownRun
 from workbench.store.records import Annotation

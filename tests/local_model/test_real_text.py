@@ -17,7 +17,7 @@ from workbench.analysis.judge import judge_conversation, judged_items, parse_ver
 from workbench.analysis.roles import CHECKS, runs_role_adherence
 from workbench.backends import ChatOptions, get_backend
 from workbench.library import Library
-from workbench.rubrics import load_rubric
+from workbench.library.rubrics import load_rubric
 from workbench.simulate.conversation import ConversationPlan, reply_token_limit
 from workbench.store import Store
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import pytest
 
 from workbench.library import LibraryError
-from workbench.rubrics import load_rubrics, read_rubric, validate_rubrics
+from workbench.library.rubrics import load_rubrics, read_rubric, validate_rubrics
 
 BROKEN = Path(__file__).resolve().parent / "broken"
 

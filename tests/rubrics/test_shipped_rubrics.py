@@ -6,7 +6,7 @@ import pytest
 
 from workbench.domain.rubric import LabelItem, MultiLabelItem, RatingItem
 from workbench.library import Library
-from workbench.rubrics import load_rubric, load_rubrics, validate_rubrics
+from workbench.library.rubrics import load_rubric, load_rubrics, validate_rubrics
 from workbench.settings import PROJECT_ROOT
 
 ROOT = PROJECT_ROOT / "personas"

@@ -28,7 +28,7 @@ from workbench.library import validate as validate_library
 from workbench.store import Annotation, NewConversation, Store
 from workbench.store.imports import ImportBatch, ImportedConversation
 from workbench.store.records import RunRecord, TurnHit
-from workbench.transcript_view import hit_line, inert_markdown
+from workbench.views.transcript_view import hit_line, inert_markdown
 
 EVIL = "evil.invalid"
 PAYLOAD = (f"[ln](http://{EVIL}/l) ![im](http://{EVIL}/i.png) <img src=\"http://{EVIL}/h.png\"> "

@@ -14,7 +14,7 @@ from workbench.analysis.judge import judge_prompt
 from workbench.cli import app
 from workbench.domain.transcript import Transcript
 from workbench.library import Library
-from workbench.rubrics import load_rubric
+from workbench.library.rubrics import load_rubric
 from workbench.settings import PROJECT_ROOT
 
 FIXTURE_LIBRARY = Path(__file__).resolve().parents[1] / "library" / "fixture_library"

@@ -15,11 +15,11 @@ from pathlib import Path
 from tests.simulate.conftest import MODEL, assert_well_formed, transcripts
 from tests.simulate.test_kill_resume import PROJECT
 from tests.support import OllamaTestServer
-from workbench.comparison import suggest_partners
+from workbench.views.comparison import suggest_partners
 from workbench.library import Library
 from workbench.simulate.sessions import run_series, series_runs, session_of, start_series
 from workbench.store import Store
-from workbench.transcript_view import conversation_facts
+from workbench.views.transcript_view import conversation_facts
 
 PERSONA = "cbt_kofi-plain"
 

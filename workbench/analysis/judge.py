@@ -26,7 +26,7 @@ from workbench.domain.axes import Axis
 from workbench.domain.prompts import sandboxed_environment
 from workbench.domain.rubric import LabelItem, RatingItem, Rubric
 from workbench.domain.transcript import Transcript
-from workbench.rubrics import load_rubric
+from workbench.library.rubrics import load_rubric
 from workbench.settings import load_settings
 from workbench.store import Store
 from workbench.store.records import Annotation, PersonaRecord

@@ -37,7 +37,7 @@ def demo(
     """
     from workbench.backends import BackendError
     from workbench.demo import DemoUnavailable, demo_config
-    from workbench.hosts_status import probe_hosts
+    from workbench.views.hosts_status import probe_hosts
     from workbench.library import Library, LibraryError
     from workbench.settings import load_settings
     from workbench.simulate import PlanError, check_run, plan_run

@@ -206,7 +206,7 @@ def _load_yaml(placement: Placement, text: str) -> LoadedFile:
     if placement.kind is None or hint_issues:
         return _failed(placement, key, issues)
     if placement.kind == "rubric":  # schema-checked like every other file
-        from workbench.rubrics import check_rubric_document  # lazy: it imports this package
+        from workbench.library.rubrics import check_rubric_document  # lazy: it imports this package
 
         _, rubric_issues = check_rubric_document(document, path)  # duplicate keys included
         return LoadedFile(placement, key, Entry(data, placement, document), tuple(rubric_issues))

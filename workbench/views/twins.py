@@ -19,7 +19,7 @@ from workbench.analysis.matched import ExchangeMatch, MatchedReport, PairReport
 from workbench.domain.profile import EDProfile
 from workbench.backends import BackendError
 from workbench.domain.prompts import PromptError
-from workbench.forms import FormField, build_profile, profile_form_fields
+from workbench.views.forms import FormField, build_profile, profile_form_fields
 from workbench.store.records import RunRecord
 from workbench.twins import ExtractionError, TwinDraft
 from workbench.twins.extraction import FACT_FIELDS

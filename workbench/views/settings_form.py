@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from workbench.hosts_status import human_size
+from workbench.views.hosts_status import human_size
 
 if TYPE_CHECKING:
     from workbench.store import StoreStats

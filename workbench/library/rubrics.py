@@ -6,7 +6,7 @@ YAML and issue helpers. Each item is validated against the model its ``type`` na
 inside an item points at ``items.<n>.<field>`` and its line rather than at a union of four
 schemas::
 
-    from workbench.rubrics import load_rubrics
+    from workbench.library.rubrics import load_rubrics
     rubrics = load_rubrics()              # {"persona_fidelity": Rubric(...), ...}
     items = rubrics["persona_fidelity"].items_for(resolved.axes.values(), resolved.persona.levels)
 """
