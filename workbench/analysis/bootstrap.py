@@ -79,7 +79,25 @@ class Interval(BaseModel):
         return 0 < self.n_units < SMALL_N
 
 
-class Estimate(BaseModel):
+class _Bounded(BaseModel):
+    """A figure with an optional ``interval``: its bounds as ``low`` and ``high`` in ``--json``."""
+
+    interval: Interval | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def low(self) -> float | None:
+        """Lower bound of the interval (None without one)."""
+        return None if self.interval is None else self.interval.low
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def high(self) -> float | None:
+        """Upper bound of the interval (None without one)."""
+        return None if self.interval is None else self.interval.high
+
+
+class Estimate(_Bounded):
     """A metric's value on a sample, with its interval and its one-line definition."""
 
     model_config = ConfigDict(frozen=True)
@@ -95,20 +113,8 @@ class Estimate(BaseModel):
     definition: str
     """One-line definition for the UI."""
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def low(self) -> float | None:
-        """Lower bound of the interval (None without one)."""
-        return None if self.interval is None else self.interval.low
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def high(self) -> float | None:
-        """Upper bound of the interval (None without one)."""
-        return None if self.interval is None else self.interval.high
-
-
-class Yardstick(BaseModel):
+class Yardstick(_Bounded):
     """The same metric between two real samples: what "as real as real" scores."""
 
     model_config = ConfigDict(frozen=True)
@@ -124,20 +130,8 @@ class Yardstick(BaseModel):
     n_b: int
     """Items on the second side."""
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def low(self) -> float | None:
-        """Lower bound of the interval (None without one)."""
-        return None if self.interval is None else self.interval.low
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def high(self) -> float | None:
-        """Upper bound of the interval (None without one)."""
-        return None if self.interval is None else self.interval.high
-
-
-class RealismResult(BaseModel):
+class RealismResult(_Bounded):
     """One realism metric of simulated against reference, beside its yardsticks."""
 
     model_config = ConfigDict(frozen=True)
@@ -156,18 +150,6 @@ class RealismResult(BaseModel):
     """Reference items used."""
     yardsticks: list[Yardstick]
     """Real-against-real values: reference halves first, then any second corpus."""
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def low(self) -> float | None:
-        """Lower bound of the interval (None without one)."""
-        return None if self.interval is None else self.interval.low
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def high(self) -> float | None:
-        """Upper bound of the interval (None without one)."""
-        return None if self.interval is None else self.interval.high
 
 
 def resample_interval(
