@@ -41,6 +41,7 @@ navigation = st.navigation(
         "Annotate": [
             st.Page("../pages/annotate.py", title="Annotate", icon=":material/rate_review:"),
             st.Page("../pages/ab.py", title="Blind A/B", icon=":material/thumbs_up_down:"),
+            st.Page("../pages/adjudicate.py", title="Adjudicate", icon=":material/gavel:"),
             st.Page("../pages/agreement.py", title="Agreement", icon=":material/handshake:"),
         ],
         "Workbench": [
