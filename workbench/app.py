@@ -37,6 +37,7 @@ navigation = st.navigation(
             st.Page("../pages/twins.py", title="Twins", icon=":material/join_inner:"),
             st.Page("../pages/clusters.py", title="Clusters", icon=":material/scatter_plot:"),
             st.Page("../pages/metrics.py", title="Metrics", icon=":material/analytics:"),
+            st.Page("../pages/matrix.py", title="Experiment matrix", icon=":material/grid_on:"),
         ],
         "Annotate": [
             st.Page("../pages/annotate.py", title="Annotate", icon=":material/rate_review:"),

@@ -77,6 +77,12 @@ class RunRecord(BaseModel):
     finished_at: datetime | None = None
     """When the run reached done, failed or cancelled (UTC)."""
 
+    @property
+    def temperature(self) -> float | None:
+        """The patient's sampling temperature (None: the backend's default)."""
+        options = self.config.get("options") or {}
+        return options.get("temperature", self.config.get("temperature"))
+
 
 class RunProgress(BaseModel):
     """How far a run has got, read from its conversations."""
