@@ -44,6 +44,7 @@ navigation = st.navigation(
             st.Page("../pages/ab.py", title="Blind A/B", icon=":material/thumbs_up_down:"),
             st.Page("../pages/adjudicate.py", title="Adjudicate", icon=":material/gavel:"),
             st.Page("../pages/agreement.py", title="Agreement", icon=":material/handshake:"),
+            st.Page("../pages/judge.py", title="Judge", icon=":material/balance:"),
         ],
         "Workbench": [
             st.Page("../pages/settings.py", title="Settings", icon=":material/settings:"),
