@@ -48,3 +48,13 @@ def progress_line(done: int, total: int, elapsed_s: float, noun: str = "items", 
 def fraction(done: int, total: int) -> float:
     """Share done, 0..1 (1 for an empty job)."""
     return min(1.0, done / total) if total else 1.0
+
+
+def step_line(done: float, total: int, what: str, elapsed_s: float) -> str:
+    """E.g. ``embedding new texts: 1,200 of 3,300 · step 3 of 7 · 40 s elapsed · about 1 min
+    left`` for a job of ``total`` steps of which ``done`` (fractional) are finished."""
+    left = elapsed_s / done * (total - done) if done > 0 and elapsed_s > 0 else None
+    parts = [what, f"step {min(int(done) + 1, total)} of {total}",
+             f"{duration(elapsed_s)} elapsed",
+             "estimating the time left…" if left is None else f"about {duration(left)} left"]
+    return " · ".join(parts)
