@@ -25,8 +25,9 @@ def computed(name: str, args: tuple, compute):
     job; its callback forgets the request so the job does not start again)."""
     cache = st.session_state.setdefault("metrics_computed", {})
     if (name, args) not in cache:
-        stop = st.button("Stop", key=f"metrics_{name}_stop", icon=":material/stop_circle:",
-                         on_click=st.session_state.pop, args=(f"metrics_{name}_args", None))
+        slot = st.empty()  # the Stop button goes once the job is done
+        slot.button("Stop", key=f"metrics_{name}_stop", icon=":material/stop_circle:",
+                    on_click=st.session_state.pop, args=(f"metrics_{name}_args", None))
         bar, started = st.progress(0.0, text="Starting…"), time.monotonic()
 
         def tell(done: float, total: int, what: str) -> None:
@@ -39,7 +40,7 @@ def computed(name: str, args: tuple, compute):
             cache.pop(next(iter(cache)))
         cache[(name, args)] = result
         bar.empty()
-        del stop
+        slot.empty()
     return cache[(name, args)]
 
 
