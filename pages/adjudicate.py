@@ -69,7 +69,7 @@ with Store(settings.store_path) as store:
             if dispute.turn_idx is not None and abs(turn.index - dispute.turn_idx) > 1:
                 continue  # a turn item: the turn and its neighbours only
             with st.chat_message(bubble.name, avatar=bubble.avatar):
-                st.markdown(f"**{inert_markdown(bubble.name)}** · turn {turn.index}")
+                st.markdown(f"{bubble.speaker} · turn {turn.index}")
                 st.text(bubble.text)
     with answers:
         st.subheader(inert_markdown(item.label if item else dispute.item), anchor=False)

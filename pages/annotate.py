@@ -115,7 +115,7 @@ with Store(settings.store_path) as store:
             chat, side = st.columns([3, 2]) if asked else (st.container(), None)
             spans = [i for i in asked if i.type == "span" and saved.get((turn.index, i.id))]
             with chat.chat_message(bubble.name, avatar=bubble.avatar):
-                st.markdown(f"**{inert_markdown(bubble.name)}**")
+                st.markdown(bubble.speaker)
                 if spans:
                     st.markdown(highlighted_turn(turn.text, saved[(turn.index, spans[0].id)],
                                                  spans[0]))

@@ -132,6 +132,7 @@ with chat:
         st.info("No turn stored yet.")
     for bubble in chat_bubbles(transcript, persona):
         with st.chat_message(bubble.name, avatar=bubble.avatar):
+            st.markdown(bubble.speaker)
             st.text(bubble.text)
             st.caption(bubble.caption)
 with side:
