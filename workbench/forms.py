@@ -67,9 +67,11 @@ def build_profile(kind: str, data: dict[str, Any]) -> EDProfile | CBTProfile:
     """
     model = EDProfile if kind == "ed" else CBTProfile
     where = Path(f"profiles/{kind}/{data.get('id') or '<new>'}.yaml")
-    # Every empty required field is named, not only the first one the model trips over.
-    blank = [f for f in profile_form_fields(kind)
-             if f.required and (data.get(f.name) is None or str(data.get(f.name)).strip() == "")]
+    # Every empty required field is named, not only the first one the model trips over. A twin
+    # of a real conversation may leave facts unknown: the model's own rules apply to it.
+    blank = [] if data.get("twin") else [
+        f for f in profile_form_fields(kind)
+        if f.required and (data.get(f.name) is None or str(data.get(f.name)).strip() == "")]
     issues = [Issue(where, f.name, _what_to_type(f)) for f in blank]
     try:
         profile = model.model_validate({**data, "kind": kind})
