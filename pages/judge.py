@@ -42,8 +42,9 @@ with st.form("judge_start"):
                                                      allow_remote=settings.allow_remote))]
     typed = st.text_input("Judge model", value=models[0] if models else "", key="judge_model",
                           placeholder="e.g. ollama/llama3.2:3b",
-                          help="A model spec: " + (", ".join(models) if models else
-                                                   "no model host answers right now") + ".")
+                          help=inert_markdown("A model spec: " + (  # names come from hosts
+                              ", ".join(models) if models else "no model host answers right now")
+                              + "."))
     start = st.form_submit_button("Start judging", type="primary")
 if start:
     model = typed.strip() if "/" in typed else f"ollama/{typed.strip()}"
