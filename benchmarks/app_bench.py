@@ -112,7 +112,12 @@ def measure(page: str, store: Path, params: dict[str, str], actions: list[dict[s
 
 def measure_here(page: str, params: dict[str, str], actions: list[dict[str, Any]]) -> None:
     """In a fresh process: time a cold and a warm first run, then any actions; print JSON."""
+    from streamlit import config
     from streamlit.testing.v1 import AppTest
+
+    # Run outside the project folder, its .streamlit/config.toml is not read: without a loopback
+    # address the app refuses to show anything (workbench.serving), as it would when served.
+    config.set_option("server.address", "127.0.0.1")
 
     def fresh() -> Any:
         if page == BARE:
@@ -171,6 +176,14 @@ def sample_ids(store: Path) -> tuple[str, str]:
     return first, partner
 
 
+def newest_run(store: Path) -> str:
+    """The newest run of the big store (the matrix lays out its conversations)."""
+    from workbench.store import Store
+
+    with Store(store) as db:
+        return db.list_runs()[0].id
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--store", type=Path, help="big store to reuse (built if missing)")
@@ -193,16 +206,16 @@ def main() -> None:
         print(f"\nfirst-run time per page, median of {args.repeats} fresh processes "
               f"(goal <= {GOAL_S} s); load average now {os.getloadavg()[0]:.1f} on "
               f"{os.cpu_count()} CPUs")
-        print(f"{'page':<13}{'cold':>8}{'warm':>8}{'cold, empty':>13}{'big/empty':>11}"
+        print(f"{'page':<18}{'cold':>8}{'warm':>8}{'cold, empty':>13}{'big/empty':>11}"
               f"{'warm - bare':>13}  notes")
-        print(f"{'(bare page)':<13}{bare_cold:>7.2f}s{bare_warm:>7.2f}s")
+        print(f"{'(bare page)':<18}{bare_cold:>7.2f}s{bare_warm:>7.2f}s")
         for path, title in listed_pages():
             on_big = measure(path, big, {}, [], args.repeats)
             on_empty = measure(path, empty, {}, [], args.repeats)
             cold, warm, base = (median(on_big, "cold"), median(on_big, "warm"),
                                 median(on_empty, "cold"))
             flag = "" if cold <= GOAL_S else "  cold over goal"
-            print(f"{title:<13}{cold:>7.2f}s{warm:>7.2f}s{base:>12.2f}s{cold / base:>11.2f}"
+            print(f"{title:<18}{cold:>7.2f}s{warm:>7.2f}s{base:>12.2f}s{cold / base:>11.2f}"
                   f"{warm - bare_warm:>12.2f}s  {problems(on_big + on_empty, title)}{flag}")
 
         first, partner = sample_ids(big)
@@ -220,6 +233,8 @@ def main() -> None:
             ("Transcripts: last page", "../pages/transcripts.py", {}, last_page),
             ("Compare: ?a=&b= (same persona)", "../pages/compare.py",
              {"a": first, "b": partner}, []),
+            ("Experiment matrix: newest run", "../pages/matrix.py", {},
+             [{"kind": "multiselect", "key": "matrix_runs", "value": [newest_run(big)]}]),
         ]
         for label, path, params, actions in cases:
             results = measure(path, big, params, actions, args.repeats)

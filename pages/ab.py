@@ -28,6 +28,7 @@ def show(where, transcript, persona) -> None:
     with where:
         for bubble in chat_bubbles(transcript, persona):
             with st.chat_message(bubble.name, avatar=bubble.avatar):
+                st.markdown(bubble.speaker)
                 st.text(bubble.text)
 
 

@@ -17,6 +17,7 @@ from workbench.library.rubrics import load_rubrics
 from workbench.settings import load_settings
 from workbench.store import Store
 from workbench.views.transcript_view import inert_markdown
+from workbench.views.plots import agreement_figure
 
 st.title("Agreement")
 settings = load_settings()
@@ -44,12 +45,15 @@ if not report.items:
     st.stop()
 
 axes, others = item_rows(report, axes=True), item_rows(report, axes=False)
-if axes:
-    st.subheader("Per persona axis", anchor=False)
-    st.dataframe(axes, hide_index=True)
-if others:
-    st.subheader("Per item", anchor=False)
-    st.dataframe(others, hide_index=True)
+chart, table = st.tabs(["Chart", "Table"])
+chart.plotly_chart(agreement_figure(report, DEFINITIONS), key="agreement_chart")
+with table:
+    if axes:
+        st.subheader("Per persona axis", anchor=False)
+        st.dataframe(axes, hide_index=True)
+    if others:
+        st.subheader("Per item", anchor=False)
+        st.dataframe(others, hide_index=True)
 st.caption(DEFINITIONS["krippendorff_alpha"] + " Ratings use ordinal alpha, labels nominal. "
            + DEFINITIONS["gwet_ac1"])
 

@@ -1,39 +1,32 @@
 """Annotate: work through a queue of conversations with a rubric, turn by turn and as a whole.
 
-Model text is shown inert (``st.text``). Blind mode hides the model, run and persona, turn captions
-and other annotators' answers; fidelity items always show the intended level's description.
+Model text is shown inert. Blind mode hides the model, run and persona, turn captions and other
+annotators' answers; fidelity items always show the intended level's description. The annotator
+is chosen here and kept for this browser session only (``st.session_state``).
 """
 
 import streamlit as st
 
-from workbench.annotation.drafts import (
-    default_rubric,
-    form_items,
-    other_answers,
-    save_values,
-    status_of,
-    stored_values,
-)
+from workbench.annotation.adjudication import FLAG_ITEM, SKIP_ITEM, mark, marks_of
+from workbench.annotation.drafts import default_rubric, form_items, other_answers, save_values, \
+    status_of, stored_values
 from workbench.annotation.queue import order_queue, progress
 from workbench.library import LibraryError
 from workbench.library.rubrics import load_rubrics
 from workbench.settings import load_settings
 from workbench.store import Store
-from workbench.views.transcript_view import (
-    browse_filter,
-    chat_bubbles,
-    conversation_facts,
-    facet_label,
-    inert_markdown,
-)
+from workbench.views.transcript_view import browse_filter, chat_bubbles, conversation_facts, \
+    facet_label, inert_markdown
+from workbench.views.annotation import guidelines, highlighted_turn, value_from, widgets_for
 
 st.title("Annotate")
 if flash := st.session_state.pop("annotate_flash", None):
     st.success(flash)
 settings = load_settings()
-annotator = settings.annotator or st.text_input(
-    "Your name (recorded on every annotation; set it for good on the Settings page)",
-    key="annotate_name").strip()
+annotator = st.text_input(
+    "Your name (recorded on every annotation; kept for this browser session only)",
+    value=st.session_state.get("annotator", settings.annotator), key="annotate_name").strip()
+st.session_state["annotator"] = annotator
 if not annotator:
     st.info("Enter your name to start annotating.")
     st.stop()
@@ -42,27 +35,6 @@ try:
 except LibraryError as exc:
     st.error("The rubric files have problems; fix them and reload:\n\n" + inert_markdown(str(exc)))
     st.stop()
-
-
-def ask(where, item, key: str, value):
-    # Rubrics come from shared libraries: labels, help and radio options are Markdown, so inert.
-    label = inert_markdown(f"{item.label}: {item.question}" if item.question else item.label)
-    options = {"help": inert_markdown(item.help) if item.help else None, "key": key}
-    if item.type == "rating":
-        points = list(item.points)
-        return where.radio(label, points, index=points.index(value) if value in points else None,
-                           format_func=lambda p: inert_markdown(f"{p} · {item.anchors[p]}"),
-                           **options)
-    if item.type in ("label", "multi_label"):
-        names = {c.id: c.label for c in item.choices}
-        if item.type == "multi_label":
-            return where.multiselect(label, list(names), default=value or [],
-                                     format_func=names.get, **options)
-        ids = list(names)
-        return where.radio(label, ids, index=ids.index(value) if value in ids else None,
-                           format_func=lambda c: inert_markdown(names[c]), horizontal=True,
-                           **options)
-    return where.text_area(label, value=value or "", max_chars=item.max_chars, **options)
 
 
 def move(step: int) -> None:
@@ -76,9 +48,6 @@ with Store(settings.store_path) as store:
         st.stop()
     blind = st.toggle("Blind mode (hide model, run, persona and other annotators)",
                       value=True, key="annotate_blind")
-    st.caption("Each fidelity item shows the intended level's description (in blind mode too: "
-               "faithfulness to a level cannot be judged without it); blind mode hides which "
-               "model, run and persona produced the conversation.")
     with st.expander("Queue", expanded=False):
         keys = ["scenario"] if blind else ["scenario", "patient_model", "run_id",
                                            *(k for k in facets if k.startswith("axis:"))]
@@ -91,9 +60,9 @@ with Store(settings.store_path) as store:
         axes = [k.removeprefix("axis:") for k in facets if k.startswith("axis:")]
         axis = st.selectbox("Balance on axis", axes, key="annotate_axis") if axes else None
         seed = st.number_input("Seed", min_value=0, value=0, step=1, key="annotate_seed")
-    filters = browse_filter({**chosen, "status": ["done"]})
-    queue = order_queue(store.list_conversations(filters, limit=5000).items, order,
-                        seed=int(seed), axis=axis)
+    queue = order_queue(store.list_conversations(browse_filter({**chosen, "status": ["done"]}),
+                                                 limit=5000).items, order, seed=int(seed),
+                        axis=axis)
     if not queue:
         st.warning("No finished conversation matches the queue filters.")
         st.stop()
@@ -103,10 +72,6 @@ with Store(settings.store_path) as store:
                 text=f"{inert_markdown(annotator)}: {done} of {total} conversations submitted")
     pos = min(max(st.session_state.get("annotate_pos", 0), 0), total - 1)
     st.session_state["annotate_pos"] = pos
-    back, where_text, forward = st.columns([1, 3, 1])
-    back.button("Previous", on_click=move, args=(-1,), disabled=pos == 0, key="annotate_prev")
-    forward.button("Next", on_click=move, args=(1,), disabled=pos >= total - 1,
-                   key="annotate_next")
     cid = queue[pos]
     transcript = store.get_transcript(cid)
     persona = store.get_persona(transcript.persona_hash) if transcript.persona_hash else None
@@ -114,35 +79,68 @@ with Store(settings.store_path) as store:
     rubric_id = st.selectbox("Rubric", ids, index=ids.index(default_rubric(persona, ids)),
                              format_func=lambda r: rubrics[r].label, key=f"annotate_rubric_{cid}")
     rubric = rubrics[rubric_id]
+    marks = marks_of(mine, annotator, rubric_id).get(cid, {})
+    back, where_text, skip, forward = st.columns([1, 3, 1, 1])
+    back.button("Previous", on_click=move, args=(-1,), disabled=pos == 0, key="annotate_prev")
     where_text.write(f"Conversation **{pos + 1}** of {total} · "
-                     f"{status_of(mine, cid, rubric_id, annotator)}")
+                     f"{status_of(mine, cid, rubric_id, annotator)}"
+                     + (" · skipped" if SKIP_ITEM in marks else "")
+                     + (" · flagged" if FLAG_ITEM in marks else ""))
+    if skip.button("Skip", key="annotate_skip", help="Record that you skipped it; go on"):
+        mark(store, cid, rubric_id, annotator, SKIP_ITEM, True)
+        st.session_state["annotate_flash"] = "Skipped; here is the next conversation."
+        move(1)
+        st.rerun()
+    forward.button("Next", on_click=move, args=(1,), disabled=pos >= total - 1,
+                   key="annotate_next")
+    with st.popover("Flag for review" if FLAG_ITEM not in marks else "Flagged ✓"):
+        note = st.text_input("What needs attention?", value=marks.get(FLAG_ITEM, ""),
+                             key=f"annotate_flag_note_{cid}")
+        if st.button("Flag", key=f"annotate_flag_{cid}"):
+            mark(store, cid, rubric_id, annotator, FLAG_ITEM, note.strip() or "flagged")
+            st.session_state["annotate_flash"] = "Flagged for review."
+            st.rerun()
     if not blind:
         with st.expander("About this conversation"):
             st.dataframe(conversation_facts(transcript, persona), hide_index=True)
     items = form_items(rubric, transcript, persona, blind=blind)
+    with st.sidebar.expander("Guidelines", expanded=True):
+        st.markdown(guidelines(rubric, [*items.conversation, *items.by_key().values()]))
     saved = stored_values(mine, cid, rubric_id, annotator)
-    values = {}
+    texts = {turn.index: turn.text for turn in transcript.turns}
+    values, found = {}, []
     with st.form(f"annotate_form_{cid}_{rubric_id}"):
         for turn, bubble in zip(transcript.turns, chat_bubbles(transcript, persona)):
-            chat, side = st.columns([3, 2]) if turn.index in items.turns else (st.container(), None)
+            asked = items.turns.get(turn.index, [])
+            chat, side = st.columns([3, 2]) if asked else (st.container(), None)
+            spans = [i for i in asked if i.type == "span" and saved.get((turn.index, i.id))]
             with chat.chat_message(bubble.name, avatar=bubble.avatar):
-                st.text(bubble.text)
+                st.markdown(bubble.speaker)
+                if spans:
+                    st.markdown(highlighted_turn(turn.text, saved[(turn.index, spans[0].id)],
+                                                 spans[0]))
+                else:
+                    st.text(bubble.text)
                 if not blind:
                     st.caption(bubble.caption)
-            for item in items.turns.get(turn.index, []):
+            for item in asked:
                 key = f"annotate_{cid}_{rubric_id}_{turn.index}_{item.id}"
-                values[(turn.index, item.id)] = ask(side, item, key, saved.get((turn.index,
-                                                                                  item.id)))
+                answers = [getattr(side, w.kind)(w.label, **w.kwargs)
+                           for w in widgets_for(item, saved.get((turn.index, item.id)), key)]
+                values[(turn.index, item.id)], why = value_from(item, answers, turn.text)
+                found += why
         st.subheader(inert_markdown(rubric.label), anchor=False)
         for item in items.conversation:
             key = f"annotate_{cid}_{rubric_id}_c_{item.id}"
-            values[(None, item.id)] = ask(st, item, key, saved.get((None, item.id)))
+            answers = [getattr(st, w.kind)(w.label, **w.kwargs)
+                       for w in widgets_for(item, saved.get((None, item.id)), key)]
+            values[(None, item.id)] = answers[0]
         left, right = st.columns(2)
         draft = left.form_submit_button("Save draft")
         submit = right.form_submit_button("Submit", type="primary")
     if draft or submit:
-        found = save_values(store, cid, rubric_id, annotator, values, items.by_key(),
-                            submit=submit)
+        found = found or save_values(store, cid, rubric_id, annotator, values, items.by_key(),
+                                     submit=submit, texts=texts)
         if found:
             st.error("Nothing was stored:\n\n" + "\n".join(f"- {inert_markdown(p)}"
                                                             for p in found))

@@ -1,6 +1,8 @@
 """Clusters: a map of a run's patients in embedding space, coloured by any axis, level, model, run,
 scenario or cluster; a lasso or box selection lists the conversations to open."""
 
+import time
+
 import streamlit as st
 
 from workbench.analysis import corpus, embeddings, mapping
@@ -8,6 +10,7 @@ from workbench.backends import BackendError
 from workbench.settings import load_settings
 from workbench.store import Store
 from workbench.views.transcript_view import inert_markdown
+from workbench.views.progress import fraction, progress_line
 
 settings = load_settings()
 STORE = str(settings.store_path)
@@ -67,10 +70,13 @@ if (cached := cached_coverage(key, units)) < 1:
                               f"{run_ids[0]} --unit {unit}"))
     if not st.button("Embed them now", key="clusters_embed"):
         st.stop()
-    bar = st.progress(0.0, text="Embedding…")
+    # A click on Stop reruns the page, which interrupts the job; vectors so far stay cached.
+    st.button("Stop", key="clusters_stop", icon=":material/stop_circle:")
+    bar, started = st.progress(0.0, text="Embedding…"), time.monotonic()
     with Store(STORE) as store:
-        embeddings.embed_texts(store, units["text"].to_list(), model,
-                               on_progress=lambda done, n: bar.progress(done / n))
+        embeddings.embed_texts(store, units["text"].to_list(), model, on_progress=lambda done, n:
+                               bar.progress(fraction(done, n), text=progress_line(
+                                   done, n, time.monotonic() - started, "new texts embedded")))
     cached_coverage.clear()
     st.rerun()
 

@@ -86,6 +86,7 @@ for column, tag, transcript in zip(st.columns(2), "AB", (a, b)):
         with st.container(height=600):
             for bubble in chat_bubbles(transcript, personas[transcript.id]):
                 with st.chat_message(bubble.name, avatar=bubble.avatar):
+                    st.markdown(bubble.speaker)
                     st.text(bubble.text)
                     st.caption(bubble.caption)
 

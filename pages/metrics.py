@@ -2,34 +2,47 @@
 realism against a reference corpus, every figure with its interval, its n and its yardsticks.
 Every figure is defined in docs/METRICS.md."""
 
+import time
+
 import streamlit as st
 
 from workbench.analysis import corpus, reports, roles
 from workbench.settings import load_settings
 from workbench.store import Store
-from workbench.views.transcript_view import inert_markdown
 from workbench.views import arcs
+from workbench.views.plots import diversity_figure, realism_figure, turn_length_figure
+from workbench.views.progress import fraction, step_line
+from workbench.views.tables import axis_ids_of_facets
+from workbench.views.transcript_view import inert_markdown
 
 settings = load_settings()
 STORE = str(settings.store_path)
 st.title("Metrics")
 
 
-@st.cache_data(show_spinner="Measuring diversity…", max_entries=8)
-def cached_diversity(key: tuple, by: str, real: str | None, embed: bool) -> reports.DiversityResults:
-    """``key`` = (store, runs, corpora, their turn counts): a run that grows gets a new entry."""
-    with Store(key[0]) as store:
-        return reports.diversity_report(store, list(key[1]), corpora=list(key[2]), by=by,
-                                        reference=real, embed=embed)
+def computed(name: str, args: tuple, compute):
+    """``compute(store, on_progress)`` once per ``args`` in this session, behind a progress bar with
+    counts and an estimate, and a Stop button (a click reruns the page, which interrupts the
+    job; its callback forgets the request so the job does not start again)."""
+    cache = st.session_state.setdefault("metrics_computed", {})
+    if (name, args) not in cache:
+        slot = st.empty()  # the Stop button goes once the job is done
+        slot.button("Stop", key=f"metrics_{name}_stop", icon=":material/stop_circle:",
+                    on_click=st.session_state.pop, args=(f"metrics_{name}_args", None))
+        bar, started = st.progress(0.0, text="Starting…"), time.monotonic()
 
+        def tell(done: float, total: int, what: str) -> None:
+            bar.progress(fraction(int(done * 100), total * 100), text=inert_markdown(
+                step_line(done, total, what, time.monotonic() - started)))
 
-@st.cache_data(show_spinner="Measuring realism (refits a classifier per replicate)…",
-               max_entries=8)
-def cached_realism(key: tuple, reference: str, second: str | None,
-                   embed: bool) -> reports.RealismResults:
-    with Store(key[0]) as store:
-        return reports.realism_report(store, list(key[1]), reference, corpora=list(key[2]),
-                                      second_reference=second, embed=embed)
+        with Store(STORE) as store:
+            result = compute(store, tell)
+        if len(cache) >= 8:  # keep the session's memory bounded
+            cache.pop(next(iter(cache)))
+        cache[(name, args)] = result
+        bar.empty()
+        slot.empty()
+    return cache[(name, args)]
 
 
 @st.cache_data(show_spinner="Checking role adherence…", max_entries=8)
@@ -41,6 +54,7 @@ def cached_roles(key: tuple) -> list[roles.RoleAdherence]:
 with Store(STORE) as store:
     sizes = {r.id: r for r in corpus.run_sizes(store)}
     corpora = [c.name for c in store.list_corpora() if c.n_conversations]
+    groupings = [*reports.GROUPINGS, *(f"level:{a}" for a in axis_ids_of_facets(store.facets()))]
 if not sizes and not corpora:
     st.info("No runs yet: start one on the **Runs** page (or import a corpus), then come back.")
     st.stop()
@@ -85,25 +99,31 @@ with arcs_tab:  # before Realism, whose st.stop() ends the script
             st.caption(arcs.ARC_CAPTION)
 with diversity_tab:
     d1, d2 = st.columns(2)
-    by = d1.text_input("Group by", "run", key="metrics_by",
-                       help="run (each run or corpus), persona, model or level:<axis>.")
+    by = d1.selectbox("Group by", groupings, key="metrics_by", format_func=lambda g: {
+        "run": "run or corpus", "persona": "persona", "model": "patient model"}.get(
+            g, g.replace("level:", "level of ")))
     real = d2.selectbox("Real corpus beside (same size)", [None, *corpora], key="metrics_real",
                         format_func=lambda c: "none" if c is None else c)
     if st.button("Compute diversity", key="metrics_diversity_go", type="primary"):
-        st.session_state["metrics_diversity_args"] = (key, by.strip(), real, embed)
+        st.session_state["metrics_diversity_args"] = (key, by, real, embed)
     args = st.session_state.get("metrics_diversity_args")
     if args is None or args[0] != key:
         st.caption("Diversity takes seconds to minutes on a large run: press the button.")
     else:
         try:
-            result = cached_diversity(*args)
+            result = computed("diversity", args, lambda store, tell: reports.diversity_report(
+                store, list(args[0][1]), corpora=list(args[0][2]), by=args[1],
+                reference=args[2], embed=args[3], on_progress=tell))
         except ValueError as exc:  # unknown grouping or axis, too few turns
             st.error(inert_markdown(str(exc)))
         else:
             st.caption(f"Every group measured on {result.size:,} sampled patient turns "
                        f"({result.first_turn_size:,} first turns): distinct-n, self-BLEU and "
                        "Vendi depend on sample size, so groups are compared at one size.")
-            st.dataframe(reports.diversity_rows(result), hide_index=True)
+            metric = st.selectbox("Plot", list(result.definitions), key="metrics_div_plot")
+            chart, table = st.tabs(["Chart", "Table"])
+            chart.plotly_chart(diversity_figure(result, metric), key="metrics_div_chart")
+            table.dataframe(reports.diversity_rows(result), hide_index=True)
             st.caption("Each cell: value [95% half-sample interval]; ⚠ marks an interval from "
                        "fewer than 10 units. first_turn_*: over each conversation's first "
                        "patient turn.")
@@ -136,7 +156,9 @@ with realism_tab:
                    "button.")
         st.stop()
     try:
-        result = cached_realism(*args)
+        result = computed("realism", args, lambda store, tell: reports.realism_report(
+            store, list(args[0][1]), args[1], corpora=list(args[0][2]), second_reference=args[2],
+            embed=args[3], on_progress=tell))
     except ValueError as exc:  # unknown corpus, too few turns
         st.error(inert_markdown(str(exc)))
         st.stop()
@@ -147,8 +169,11 @@ with realism_tab:
                "the yardsticks are the same metric between two halves of the reference (by "
                "conversation) and between the two real corpora — compare against those, not 0.")
     rows = reports.realism_rows(result)
-    st.dataframe([{k: v for k, v in row.items() if k != "definition"} for row in rows],
-                 hide_index=True)
+    chart, lengths, table = st.tabs(["Chart", "Turn lengths", "Table"])
+    chart.plotly_chart(realism_figure(result), key="metrics_realism_chart")
+    lengths.plotly_chart(turn_length_figure(result.turn_words), key="metrics_lengths_chart")
+    table.dataframe([{k: v for k, v in row.items() if k != "definition"} for row in rows],
+                    hide_index=True)
     for row in rows:
         st.caption(f"**{row['metric']}** — {row['definition']}")
     for reason in result.skipped.values():

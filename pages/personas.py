@@ -9,7 +9,7 @@ from workbench.views.transcript_view import inert_markdown
 
 st.title("Personas")
 settings = load_settings()
-library = Library(settings.personas_dir)
+library = Library(settings.personas_dir, lenient=True)  # a broken file is listed, not fatal
 try:
     scenarios = library.scenarios()
     axes = library.axes()
@@ -23,6 +23,10 @@ except LibraryError as exc:
     st.code(str(exc), language=None, wrap_lines=True)
     st.stop()
 
+if library.problems:
+    with st.expander(f"{len(library.problems)} problem(s) in the library: those files are left "
+                     "out; every other persona is usable", icon=":material/warning:"):
+        st.code("\n".join(map(str, library.problems)), language=None, wrap_lines=True)
 st.caption(
     f"{len(personas)} personas over {len(profiles)} profiles in `{settings.personas_dir}`. "
     "Compose new ones on the **Compose** page or write a factorial design with "

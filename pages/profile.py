@@ -7,11 +7,12 @@ from workbench.domain.questionnaires import FREQUENCY_OPTIONS, GAD7_ITEMS, PHQ9_
 from workbench.views.forms import build_profile, profile_form_fields
 from workbench.library import Library, LibraryError
 from workbench.settings import load_settings
+from workbench.views.messages import field_problems
 
 st.title("New profile")
 st.caption(
     "Profiles are the facts of a synthetic patient. Write original, fictional material only — "
-    "never a real patient's record. Every field must be filled ('none' is a valid answer)."
+    "never a real patient's record. Fields marked * are required ('none' is a valid answer)."
 )
 library = Library(load_settings().personas_dir)
 kind = st.segmented_control(
@@ -25,12 +26,14 @@ with st.form("profile_form"):
     for i, field in enumerate(profile_form_fields(kind)):
         col = cols[i % 2]
         key = f"profile_{kind}_{field.name}"
-        if field.kind == "int":
-            data[field.name] = col.number_input(field.label, 0, 120, 0, key=key, help=field.help)
+        label = field.label + (" \\*" if field.required else "")  # a Markdown label: escape *
+        if field.kind == "int":  # no silent 0: empty until typed
+            data[field.name] = col.number_input(label, 0, 120, None, key=key, help=field.help,
+                                                placeholder="required: type a number")
         elif field.kind == "long_text":
-            data[field.name] = col.text_area(field.label, key=key, help=field.help)
+            data[field.name] = col.text_area(label, key=key, help=field.help)
         else:
-            data[field.name] = col.text_input(field.label, key=key, help=field.help)
+            data[field.name] = col.text_input(label, key=key, help=field.help)
 
     if kind == "cbt":
         st.subheader("Cognitive model")
@@ -59,15 +62,15 @@ with st.form("profile_form"):
         phq9 = [FREQUENCY_OPTIONS.index(q_cols[0].selectbox(f"PHQ-9 · {t}", FREQUENCY_OPTIONS, key=f"profile_phq_{i}")) for i, t in enumerate(PHQ9_ITEMS)]
         gad7 = [FREQUENCY_OPTIONS.index(q_cols[1].selectbox(f"GAD-7 · {t}", FREQUENCY_OPTIONS, key=f"profile_gad_{i}")) for i, t in enumerate(GAD7_ITEMS)]
         data["questionnaires"] = {"phq9": {"items": phq9}, "gad7": {"items": gad7}}
+    overwrite = st.checkbox("Overwrite a profile with this id", key="profile_overwrite")
     submitted = st.form_submit_button("Save profile", type="primary")
 
 if submitted:
     try:
         profile = build_profile(kind, data)
-        path = library.save_profile(profile)
+        path = library.save_profile(profile, overwrite=overwrite)
     except LibraryError as exc:
-        st.error("Not saved — fix these fields:")
-        st.code(str(exc), language=None, wrap_lines=True)
+        st.error("Not saved — fix these fields:\n\n" + field_problems(exc))
     else:
         st.success(f"Saved `{path}`. Compose personas from it on the **Compose** page.")
         if kind == "cbt" and profile.questionnaires.phq9 and profile.questionnaires.phq9.safety_flag:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from workbench import launch
+from workbench.jobs import launch
 from workbench.backends import BackendError, ChatOptions
 from workbench.views.hosts_status import DEMO_OFFER, model_offer, probe_hosts
 from workbench.library import Library, LibraryError
@@ -23,7 +23,7 @@ probe = st.cache_data(ttl=15, show_spinner="Asking the model hosts…")(probe_ho
 
 st.title("Runs")
 settings = load_settings()
-library = Library(settings.personas_dir)
+library = Library(settings.personas_dir, lenient=True)  # a broken file: listed, not fatal
 statuses = probe(tuple(settings.ollama_hosts), allow_remote=settings.allow_remote)
 offer = model_offer(statuses)
 if offer.banner:
@@ -43,6 +43,9 @@ except (LibraryError, StoreError) as exc:
     st.error("Cannot show runs: fix this and reload the page.")
     st.code(str(exc), language=None, wrap_lines=True)
     st.stop()
+if library.problems:
+    st.warning(f"{len(library.problems)} file(s) of the persona library have problems and are "
+               "left out; the Personas page lists them.", icon=":material/warning:")
 if flash := st.session_state.pop("runs_flash", None):
     st.success(inert_markdown(flash), icon=":material/rocket_launch:")
 

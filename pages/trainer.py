@@ -89,6 +89,7 @@ with Store(settings.store_path) as store:
         f"{transcript.patient_model} · you are {annotator} · {transcript.id}"))
     for bubble in view.chat_bubbles(transcript, persona):
         with st.chat_message(bubble.name, avatar=bubble.avatar):
+            st.markdown(bubble.speaker)
             st.text(bubble.text)
             st.caption(bubble.caption)
     message = st.chat_input(f"Your message as the {names['clinician']}", key="trainer_input",

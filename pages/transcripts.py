@@ -22,6 +22,7 @@ from workbench.views.transcript_view import (
     inert_markdown,
     page_count,
 )
+from workbench.views.scores import score_filter, score_label, with_scores
 
 st.title("Transcripts")
 settings = load_settings()
@@ -60,9 +61,18 @@ with Store(settings.store_path) as store:
                                      key="transcripts_min_turns", on_change=back_to_first_page)
         max_turns = high.number_input("At most this many turns", min_value=0, value=None, step=1,
                                       key="transcripts_max_turns", on_change=back_to_first_page)
+        pick, low_at, high_at = st.columns([2, 1, 1])  # any rubric item, human or judge
+        score = pick.selectbox("Score column", store.score_items(), index=None,
+                               format_func=score_label, key="transcripts_score",
+                               on_change=back_to_first_page, placeholder="none")
+        score_range = [at.number_input(f"Mean score at {word}", value=None, disabled=not score,
+                                       key=f"transcripts_score_{word}",
+                                       on_change=back_to_first_page)
+                       for at, word in ((low_at, "least"), (high_at, "most"))]
     query = st.text_input("Search", key="transcripts_search", on_change=back_to_first_page,
                           placeholder='words, "a phrase", cough OR fever, breath*')
     filters = browse_filter(chosen, min_turns=min_turns, max_turns=max_turns, text=query)
+    filters = filters.model_copy(update={"score": score_filter(score, *score_range)})
 
     hits = []
     if filters.text:
@@ -82,8 +92,11 @@ with Store(settings.store_path) as store:
     st.write(f"**{result.total:,}** conversations match · page {page_no} of {pages:,}")
     ids = [s.id for s in result.items]
     st.session_state["transcripts_page_ids"] = ids
+    rows = conversation_rows(result.items, axis_ids_of_facets(facets))
+    if filters.score is not None:
+        rows = with_scores(rows, store.mean_scores(ids, filters.score), score_label(score))
     st.dataframe(
-        conversation_rows(result.items, axis_ids_of_facets(facets)),
+        rows,
         hide_index=True,
         on_select=open_selected_row,
         selection_mode="single-row",
@@ -119,6 +132,7 @@ with chat:
         st.info("No turn stored yet.")
     for bubble in chat_bubbles(transcript, persona):
         with st.chat_message(bubble.name, avatar=bubble.avatar):
+            st.markdown(bubble.speaker)
             st.text(bubble.text)
             st.caption(bubble.caption)
 with side:

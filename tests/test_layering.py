@@ -54,9 +54,10 @@ def test_store_is_the_only_sql() -> None:
     assert not offenders, f"SQL outside workbench/store/: {offenders}"
 
 
-ROOT_MODULES = {"__init__", "__main__", "app", "settings", "launch", "demo", "serving"}
-"""What may sit at the package root: entry points and settings. Page-shaping helpers live in
-``workbench/views/``, file loaders in ``workbench/library/``."""
+ROOT_MODULES = {"__init__", "__main__", "app", "settings", "demo", "serving"}
+"""What may sit at the package root: entry points, settings, the demo and serving. Page helpers
+live in ``workbench/views/``, file loaders in ``workbench/library/``, detached jobs in
+``workbench/jobs/``."""
 
 
 def test_nothing_loose_at_the_package_root() -> None:

@@ -156,3 +156,12 @@ def test_conversation_rows_have_a_column_per_axis() -> None:
     assert row["personality"] == "plain" and row["recall"] == ""
     assert row["created"] == "2026-01-02 03:04"
     assert row["first patient words"] == "I feel <b>bad</b>"
+
+
+def test_speakers_are_named_in_their_role_colour_and_inert() -> None:
+    from workbench.views.transcript_view import speaker_label
+
+    assert speaker_label("doctor", "clinician") == ":blue[**doctor**]"
+    assert speaker_label("patient", "patient") == ":orange[**patient**]"
+    hostile = speaker_label("<b>x</b>](http://e)", "patient")
+    assert "<b>" not in hostile and "](" not in hostile

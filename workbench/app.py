@@ -47,11 +47,14 @@ navigation = st.navigation(
             st.Page("../pages/twins.py", title="Twins", icon=":material/join_inner:"),
             st.Page("../pages/clusters.py", title="Clusters", icon=":material/scatter_plot:"),
             st.Page("../pages/metrics.py", title="Metrics", icon=":material/analytics:"),
+            st.Page("../pages/matrix.py", title="Experiment matrix", icon=":material/grid_on:"),
         ],
         "Annotate": [
             st.Page("../pages/annotate.py", title="Annotate", icon=":material/rate_review:"),
             st.Page("../pages/ab.py", title="Blind A/B", icon=":material/thumbs_up_down:"),
+            st.Page("../pages/adjudicate.py", title="Adjudicate", icon=":material/gavel:"),
             st.Page("../pages/agreement.py", title="Agreement", icon=":material/handshake:"),
+            st.Page("../pages/judge.py", title="Judge", icon=":material/balance:"),
         ],
         "Workbench": [
             st.Page("../pages/settings.py", title="Settings", icon=":material/settings:"),

@@ -3,6 +3,7 @@ their transcripts, and LLM judges stay out of human agreement."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -79,3 +80,21 @@ def test_drafts_do_not_count(app_env, filled_store) -> None:
     app_env(filled_store.path)
     at = open_agreement()
     assert at.info and "No submitted annotations" in at.info[0].value
+
+
+def test_agreement_is_plotted_per_item_with_intervals_beside_its_table(app_env,
+                                                                      filled_store) -> None:
+    seed(filled_store)
+    app_env(filled_store.path)
+    at = open_agreement()
+    assert [t.label for t in at.tabs][:2] == ["Chart", "Table"]
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    alpha, ac1 = spec["data"]
+    tables = {row["axis" if "axis" in row else "item"]: row
+              for df in (at.dataframe[0].value, at.dataframe[1].value)
+              for row in df.to_dict("records")}
+    assert sorted(alpha["y"]) == sorted(tables)
+    for label, x in zip(alpha["y"], alpha["x"]):
+        assert math.isclose(x, tables[label]["alpha"])
+    assert "error_x" in alpha and "Krippendorff" in alpha["hovertemplate"] + alpha["name"]
+    assert ac1["name"] == "Gwet's AC1"

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import shown
 from tests.support import OllamaTestServer
-from workbench.launch import log_path, runs_dir
+from workbench.jobs.launch import log_path, runs_dir
 from workbench.store import Store
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "runs.py")
@@ -338,7 +338,7 @@ def test_a_cancelled_run_can_be_resumed_from_the_page(
 def test_progress_moves_with_turns_not_only_whole_conversations() -> None:
     from datetime import UTC, datetime
 
-    from workbench.launch import RunView
+    from workbench.jobs.launch import RunView
 
     view = RunView(id="r", name="n", status="running", patient_model="p", clinician="c",
                    created_at=datetime.now(UTC), total=4, done=1, failed=0, cancelled=0,

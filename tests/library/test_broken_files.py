@@ -89,7 +89,7 @@ CASES = [
         "personas/ed_consult/bad_id.yaml",
         1,
         "id",
-        ("should match pattern", "(got 'chest pain (plain)')"),
+        ("letters, digits, _ - and . only", "(got 'chest pain (plain)')"),
     ),
     Case(
         "personas/cbt_session/phq9_item_out_of_range.yaml",

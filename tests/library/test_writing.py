@@ -48,7 +48,7 @@ def test_compose_rejects_an_incomplete_or_unknown_combination(tmp_library: Libra
     assert {i.field for i in info.value.issues} == {"levels.personality", "levels.confusion"}
     with pytest.raises(LibraryLookupError, match="unknown scenario 'ward'"):
         tmp_library.compose_persona("ward", "cough_fever", LEVELS)
-    with pytest.raises(LibraryError, match="id: String should match pattern"):
+    with pytest.raises(LibraryError, match="id: use letters, digits, _ - and . only"):
         tmp_library.compose_persona("ed_consult", "cough_fever", LEVELS, id="has space")
 
 
@@ -89,7 +89,7 @@ def test_saving_over_a_file_needs_overwrite(tmp_library: Library) -> None:
     persona = tmp_library.compose_persona("ed_consult", "cough_fever", LEVELS)
     tmp_library.save_persona(persona)
     changed = persona.model_copy(update={"notes": "second thoughts"})
-    with pytest.raises(LibraryError, match="already exists; pass overwrite=True"):
+    with pytest.raises(LibraryError, match="already exists: choose another id, or allow overwriting"):
         tmp_library.save_persona(changed)
     path = tmp_library.save_persona(changed, overwrite=True)
     assert "notes: second thoughts" in path.read_text()

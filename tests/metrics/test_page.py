@@ -51,7 +51,7 @@ def test_buttons_compute_and_show_the_tables(monkeypatch, metrics_store: Metrics
     assert any("Distinct-2: unique word pairs" in c.value for c in at.caption)
 
     at.multiselect(key="metrics_runs").set_value([metrics_store.run_id]).run()
-    at.text_input(key="metrics_by").set_value("level:mood").run()
+    at.selectbox(key="metrics_by").set_value("level:mood").run()
     at.button(key="metrics_diversity_go").click().run()
     assert list(at.dataframe[0].value["group"]) == [
         "mood=low", "mood=high"]
@@ -74,7 +74,7 @@ def test_buttons_compute_and_show_the_tables(monkeypatch, metrics_store: Metrics
     # A corpus on the measured side, a real corpus beside the diversity groups.
     at.multiselect(key="metrics_runs").set_value([]).run()
     at.multiselect(key="metrics_corpora").set_value(["ward"]).run()
-    at.text_input(key="metrics_by").set_value("run").run()
+    at.selectbox(key="metrics_by").set_value("run").run()
     at.selectbox(key="metrics_real").set_value("clinic").run()
     at.button(key="metrics_diversity_go").click().run()
     assert not at.exception, at.exception
@@ -88,9 +88,10 @@ def test_user_errors_show_on_the_page(monkeypatch, metrics_store: MetricsStore) 
     at.button(key="metrics_realism_go").click().run()
     assert not at.exception
     assert "realism needs at least 10 turns" in shown(at.error[0].value)
-    at.text_input(key="metrics_by").set_value("level:anger").run()
-    at.button(key="metrics_diversity_go").click().run()
-    assert "no axis 'anger'" in shown(at.error[0].value)
+    # Group by offers only what exists: the groupings and the stored axes (no typing).
+    options = at.selectbox(key="metrics_by").options
+    assert options[:3] == ["run or corpus", "persona", "patient model"]
+    assert "level of mood" in options and not any("anger" in o for o in options)
 
 
 def test_the_page_module_imports_no_heavy_library() -> None:

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from tests.app.conftest import page
-from workbench import launch
+from workbench.jobs import launch
 from workbench.cli import app
 from workbench.domain.identifiers import InvalidIdError, check_id, is_valid_id
 from workbench.io import export_transcripts, import_transcripts

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from tests.simulate.conftest import MODEL
 from tests.support import OllamaTestServer
-from workbench import launch, simulate
+from workbench import simulate
+from workbench.jobs import launch
 from workbench.backends import BackendError
 from workbench.cli import app
 from workbench.library import Library, LibraryLookupError

@@ -88,6 +88,7 @@ def test_score_attempt_by_hand() -> None:
     assert beliefs["your answer"] == "helpless, a failure"  # canonical order
     assert beliefs["ground truth"] == "helpless, unlovable"
     assert beliefs["method"] == "Jaccard"
+    assert list(beliefs)[:2] == ["field", "score"]  # the score next to its field, on-screen
 
 
 def test_attempt_takes_only_the_closed_vocabularies() -> None:

@@ -33,6 +33,7 @@ from workbench.analysis.samples import (
     sample_conversations,
     vectors,
 )
+from workbench.analysis.steps import StepProgress, embed_step, words_per_turn
 from workbench.analysis.tells import TellComparison
 from workbench.store import Store
 
@@ -51,8 +52,6 @@ MIN_REFERENCE_CONVERSATIONS = 4
 """Reference conversations needed: each random half needs two for a group-aware test."""
 YARDSTICK_COLUMNS = ("reference halves", "between real corpora")
 """Table columns of the yardsticks, in the order every realism result lists them."""
-
-
 class GroupDiversity(BaseModel):
     """Diversity of one group's patient turns, measured on an equal-size sample."""
 
@@ -115,6 +114,7 @@ def diversity_report(
     embed: bool = True,
     model: str | None = None,
     resampling: Resampling | None = None,
+    on_progress: StepProgress | None = None,
 ) -> DiversityResults:
     """Distinct-1/2, self-BLEU-3, MTLD, Vendi and first-turn diversity at one sample size.
 
@@ -132,6 +132,7 @@ def diversity_report(
         embed: compute the Vendi score when embeddings can be had.
         model: embedding model (default all-MiniLM-L6-v2).
         resampling: half-samples for the intervals (default 100) and the seed of the samples.
+        on_progress: told each step (embedding new texts with counts, then each group).
 
     Raises:
         UnknownRun, UnknownReference: a name is not in the store.
@@ -164,8 +165,14 @@ def diversity_report(
     reason = "not asked for" if not embed else embedding_unavailable(store, texts, model)
     if reason:
         skipped["vendi"] = f"Vendi score skipped: {reason}"
+    steps = len(kept) + (0 if reason else 1)
+    if not reason:
+        embed_step(store, texts, model, 0, steps, on_progress)
     results = []
     for g in kept:
+        if on_progress is not None:
+            on_progress(steps - len(kept) + len(results), steps, f"measuring group {g.name} "
+                        f"({len(results) + 1} of {len(kept)})")
         chosen = [turns[id(g)].texts[i] for i in _sample(len(turns[id(g)]), size, rs.seed)]
         first = None
         if first_size and len(firsts[id(g)]) >= first_size:
@@ -213,6 +220,8 @@ class RealismResults(BaseModel):
     """Each LLM tell's rate in simulated turns and in each real corpus."""
     skipped: dict[str, str] = Field(default_factory=dict)
     """Metric id → why it was not computed."""
+    turn_words: dict[str, list[int]] = Field(default_factory=dict, exclude=True)
+    """Side → words per patient turn, for the distribution plot (left out of ``--json``)."""
 
 
 def _check_size(turns: PatientTurns, conversations: int, what: str, need_conversations: int) -> None:
@@ -233,6 +242,7 @@ def realism_report(
     embed: bool = True,
     model: str | None = None,
     resampling: Resampling | None = None,
+    on_progress: StepProgress | None = None,
 ) -> RealismResults:
     """Realism metrics of runs and/or corpora against a reference corpus, with yardsticks.
 
@@ -246,6 +256,7 @@ def realism_report(
         embed: compute the Fréchet distance when embeddings can be had.
         model: embedding model (default all-MiniLM-L6-v2).
         resampling: intervals' replicates and seed (default: each metric's own).
+        on_progress: told each step (each test, embedding new texts with counts, ...).
 
     Raises:
         UnknownRun, UnknownReference: a run or corpus is not in the store.
@@ -270,13 +281,25 @@ def realism_report(
         return resampling or Resampling(n_resamples=n_resamples)
 
     cap = cap or c2st.DEFAULT_CAP
-    results: list[RealismResult] = [
-        c2st.classifier_two_sample_test(sim, ref, second_reference=second, kind=kind, cap=cap,
-                                        resampling=rs(c2st.DEFAULT_RESAMPLES))
-        for kind in c2st.KINDS]
+    steps = len(c2st.KINDS) + 4  # the tests, embedding, Fréchet, turn lengths, the rest
+
+    def tell(step: int, what: str) -> None:
+        if on_progress is not None:
+            on_progress(step, steps, what)
+
+    results: list[RealismResult] = []
+    for n, kind in enumerate(c2st.KINDS):
+        replicates = rs(c2st.DEFAULT_RESAMPLES).n_resamples
+        tell(n, f"classifier two-sample test ({kind}): {replicates} refits")
+        results.append(c2st.classifier_two_sample_test(
+            sim, ref, second_reference=second, kind=kind, cap=cap,
+            resampling=rs(c2st.DEFAULT_RESAMPLES)))
     skipped: dict[str, str] = {}
     texts = [*sim.texts, *ref.texts, *(second.texts if second else ())]
     reason = "not asked for" if not embed else embedding_unavailable(store, texts, model)
+    if not reason:
+        embed_step(store, texts, model, len(c2st.KINDS), steps, on_progress)
+        tell(len(c2st.KINDS) + 1, "Fréchet distance on the embeddings")
     if reason:
         skipped["frechet"] = f"Fréchet distance skipped: {reason}"
     else:
@@ -287,13 +310,18 @@ def realism_report(
             vectors(store, sim.texts, model), vectors(store, ref.texts, model),
             simulated_conversations=sim.conversations, reference_conversations=ref.conversations,
             second_reference=extra, reference_name=reference, resampling=rs(50)))
+    tell(steps - 2, "turn lengths")
     results += tells.turn_length_realism(sim, ref, second_reference=second, resampling=rs(200))
+    tell(steps - 1, "conversation lengths and LLM tells")
     results.append(tells.conversation_length_gap(
         sim_c.lengths(), ref_c.lengths(),
         second_reference=second_c.lengths() if second_c else None, resampling=rs(1000)))
     return RealismResults(
         runs=runs, corpora=list(corpora), reference=reference, second_reference=second_reference,
         cap=cap, n_simulated_turns=len(sim), n_reference_turns=len(ref), results=results,
+        turn_words={"measured": words_per_turn(sim), reference: words_per_turn(ref),
+                    **({second_reference: words_per_turn(second)} if second and
+                       second_reference else {})},
         tells=tells.compare_tells(sim, ref, rs(1000), second_reference=second), skipped=skipped,
     )
 

@@ -180,8 +180,10 @@ def embedding_unavailable(store: Store, texts: Sequence[str], model: str | None 
     return None
 
 
-def vectors(store: Store, texts: Sequence[str], model: str | None):
-    """Embeddings of ``texts`` (cached in the store)."""
+def vectors(store: Store, texts: Sequence[str], model: str | None,
+            on_progress: Callable[[int, int], None] | None = None):
+    """Embeddings of ``texts`` (cached in the store); ``on_progress(done, total)`` after each
+    batch of texts that had to be encoded."""
     from workbench.analysis.embeddings import embed_texts
 
-    return embed_texts(store, list(texts), model).vectors
+    return embed_texts(store, list(texts), model, on_progress=on_progress).vectors

@@ -51,8 +51,7 @@ def configuration(
     patient_model: str | None, patient_template_hash: str | None, run: RunRecord | None
 ) -> str:
     """A one-line name of what produced the patient side: model, template hash, temperature."""
-    options = (run.config.get("options") or {}) if run is not None else {}
-    temperature = options.get("temperature", run.config.get("temperature") if run else None)
+    temperature = run.temperature if run is not None else None
     template = (patient_template_hash or "?")[:8]
     return (f"{patient_model or '?'} · template {template} · "
             f"temperature {'default' if temperature is None else temperature}")

@@ -1,7 +1,9 @@
 """Agreement between human annotators on one rubric: per item and per persona axis, per pair of
 annotators, the conversations they disagree on most, and LLM judges against the humans.
 
-Only submitted values count. Annotators named ``judge:<model>`` are LLM judges: they are left out
+Only submitted values count. Resolved answers (annotator ``adjudicated:<name>``, see
+:mod:`workbench.annotation.adjudication`) and skip/flag marks never count: they are not
+independent ratings. Annotators named ``judge:<model>`` are LLM judges: they are left out
 of human agreement and compared with the humans separately: human agreement needs two humans on
 an item, judge-vs-human only one human and one judge sharing at least ``JUDGE_MIN_SHARED_UNITS``
 units (a judge against a single annotator is the common case). The unit of a conversation item is
@@ -26,12 +28,11 @@ from workbench.analysis.agreement import (
     estimate_agreement,
     judge_vs_human,
 )
+from workbench.annotation.adjudication import JUDGE_PREFIX, is_adjudicated
 from workbench.analysis.bootstrap import Estimate, Resampling, format_interval
 from workbench.domain.rubric import LabelItem, RatingItem, Rubric
 from workbench.store.records import Annotation
 
-JUDGE_PREFIX = "judge:"
-"""Annotator names starting with this are LLM judges."""
 JUDGE_MIN_SHARED_UNITS = 3
 """Fewest units scored by a judge and by a human before judge-vs-human is reported (on two
 points every rank correlation is ±1)."""
@@ -186,7 +187,7 @@ def agreement_report(
     """
     by_item: dict[str, list[Annotation]] = {}
     for a in annotations:
-        if a.rubric == rubric.id and a.status == "submitted":
+        if a.rubric == rubric.id and a.status == "submitted" and not is_adjudicated(a.annotator):
             by_item.setdefault(a.item, []).append(a)
     items, pairs, judges = [], [], []
     per_conversation: dict[str, list[tuple[str, float]]] = {}

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from workbench.domain.rubric import AnyItem, Rubric
+from workbench.annotation.adjudication import is_mark
+from workbench.domain.rubric import AnyItem, Rubric, SpanItem
+from workbench.domain.spans import check_spans
 from workbench.domain.transcript import Role, Transcript
 from workbench.store.records import Annotation, PersonaRecord
 from workbench.store.store import Store
@@ -93,7 +95,7 @@ def status_of(
     statuses = {
         a.status for a in annotations
         if a.conversation_id == conversation_id and a.rubric == rubric_id
-        and a.annotator == annotator
+        and a.annotator == annotator and not is_mark(a.item)
     }
     if not statuses:
         return "new"
@@ -105,8 +107,13 @@ def is_answered(value: Any) -> bool:
     return value is not None and value != "" and value != []
 
 
-def problems(values: Mapping[Key, Any], items: Mapping[Key, AnyItem], *, submit: bool) -> list[str]:
-    """What stops these values from being stored (submitting also needs every required item)."""
+def problems(values: Mapping[Key, Any], items: Mapping[Key, AnyItem], *, submit: bool,
+             texts: Mapping[int, str] | None = None) -> list[str]:
+    """What stops these values from being stored (submitting also needs every required item).
+
+    ``texts`` (turn index → text) lets span values be checked against the turn they quote; a
+    span value on a turn without its text is refused.
+    """
     found = []
     for key, value in values.items():
         item = items.get(key)
@@ -114,6 +121,12 @@ def problems(values: Mapping[Key, Any], items: Mapping[Key, AnyItem], *, submit:
             found.append(f"item {key[1]!r} is not asked here")
         elif is_answered(value) and (why := item.check_value(value)) is not None:
             found.append(why)
+        elif is_answered(value) and isinstance(item, SpanItem):
+            text = (texts or {}).get(key[0]) if key[0] is not None else None
+            why = ("span labels need the turn's text" if text is None
+                   else check_spans(value, text, item.choice_ids))
+            if why:
+                found.append(f"{item.label} (turn {key[0]}): {why}")
     if submit:
         found += [
             f"{item.label}{'' if idx is None else f' (turn {idx})'} needs an answer"
@@ -132,15 +145,18 @@ def save_values(
     items: Mapping[Key, AnyItem],
     *,
     submit: bool,
+    texts: Mapping[int, str] | None = None,
 ) -> list[str]:
     """Store the answered values as drafts (or, with ``submit``, as submitted).
+
+    ``texts`` (turn index → text) is needed when the form has span items.
 
     Returns:
         The problems that stopped it (nothing is stored then); empty when stored.
     """
     if not annotator.strip():
-        return ["an annotator name is needed; set it on the Settings page"]
-    found = problems(values, items, submit=submit)
+        return ["an annotator name is needed; type it at the top of the page"]
+    found = problems(values, items, submit=submit, texts=texts)
     mine = store.annotations(conversation_id, annotator=annotator)
     if not submit and status_of(mine, conversation_id, rubric_id, annotator) == "submitted":
         found.append("these answers are submitted already; change them with Submit (saving a "
@@ -172,5 +188,5 @@ def other_answers(
          "item": a.item, "value": str(a.value), "status": a.status}
         for a in annotations
         if a.conversation_id == conversation_id and a.rubric == rubric_id
-        and a.annotator != annotator
+        and a.annotator != annotator and not is_mark(a.item)
     ]

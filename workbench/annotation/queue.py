@@ -6,6 +6,7 @@ import random
 from collections.abc import Sequence
 from typing import Literal
 
+from workbench.annotation.adjudication import is_mark
 from workbench.store.records import Annotation, ConversationSummary
 
 Order = Literal["random", "balanced"]
@@ -55,7 +56,7 @@ def submitted_conversations(annotations: Sequence[Annotation], annotator: str,
     return {
         a.conversation_id
         for a in annotations
-        if a.annotator == annotator and a.status == "submitted"
+        if a.annotator == annotator and a.status == "submitted" and not is_mark(a.item)
         and (rubric is None or a.rubric == rubric)
     }
 

@@ -31,7 +31,7 @@ def judge(
         "--allow-remote", help="Allow hosts that are not this machine (clinical material "
         "leaves it).")] = False,
     progress: Annotated[bool, typer.Option(
-        "--progress/--no-progress", help="Show progress on stderr.")] = True,
+        "--progress/--no-progress", help="Show a progress bar (counts and time left) on stderr.")] = True,
     store: Annotated[Path | None, typer.Option(
         "--store", help="SQLite store (default: the store_path setting, $WORKBENCH_STORE).",
         dir_okay=False)] = None,
@@ -52,16 +52,20 @@ def judge(
     settings = load_settings()
     spec = model if "/" in model else f"ollama/{model}"
 
-    def report(done: int, total: int) -> None:
-        typer.echo(f"judged {done}/{total}", err=True)
+    from workbench.cli.progress import CountBar
 
-    with user_errors({(UnknownRun, LibraryLookupError, UnknownBackendSpec): 2,
-                      (BackendError, LibraryError, StoreError): 1}):
-        summary = asyncio.run(judge_run(
-            store or settings.store_path, run, rubric, spec,
-            hosts=host or settings.ollama_hosts,
-            allow_remote=allow_remote or settings.allow_remote, concurrency=concurrency,
-            personas_root=settings.personas_dir, progress=report if progress else None))
+    bar = CountBar(f"judging {run}", "conv") if progress else None
+    try:
+        with user_errors({(UnknownRun, LibraryLookupError, UnknownBackendSpec): 2,
+                          (BackendError, LibraryError, StoreError): 1}):
+            summary = asyncio.run(judge_run(
+                store or settings.store_path, run, rubric, spec,
+                hosts=host or settings.ollama_hosts,
+                allow_remote=allow_remote or settings.allow_remote, concurrency=concurrency,
+                personas_root=settings.personas_dir, progress=bar.update if bar else None))
+    finally:
+        if bar is not None:
+            bar.close()
     typer.echo(f"{summary.annotator} on {summary.rubric}, run {summary.run_id}: "
                f"{summary.judged} judged ({summary.values} values), {summary.skipped} skipped "
                f"(already scored), {summary.unscored} without a valid value, {summary.failed} "

@@ -16,6 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from workbench.cli.errors import valid_ids
+from workbench.cli.progress import StepBar
 
 app = typer.Typer(
     help="Diversity of runs' patient turns and their realism against a reference corpus.",
@@ -81,6 +82,21 @@ def _print_table(rows: list[dict[str, object]]) -> None:
         typer.echo("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns))
 
 
+ProgressOption = Annotated[bool, typer.Option(
+    "--progress/--no-progress", help="Show a progress bar on stderr: each step with its counts "
+    "and the time left (off when stderr is not a terminal).")]
+
+
+@contextlib.contextmanager
+def _closing(bar: StepBar | None) -> Iterator[None]:
+    """Close the bar (ending its line) whatever happens."""
+    try:
+        yield
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 @app.command("diversity")
 def diversity(
     run: RunOption = None,
@@ -96,6 +112,7 @@ def diversity(
     embed: EmbedOption = True,
     resamples: ResamplesOption = None,
     as_json: JsonOption = False,
+    progress: ProgressOption = True,
     store: StoreOption = None,
 ) -> None:
     """Diversity of runs' or corpora's patient turns at one sample size: distinct-1/2,
@@ -103,10 +120,12 @@ def diversity(
     from workbench.analysis import reports
     from workbench.store import Store
 
-    with _reported_errors(), Store(_store_path(store), create=False) as opened:
+    bar = StepBar("diversity") if progress and not as_json else None
+    with _reported_errors(), Store(_store_path(store), create=False) as opened, _closing(bar):
         report = reports.diversity_report(opened, run or [], corpora=corpus or [], by=by,
                                           reference=reference, size=size, embed=embed,
-                                          resampling=_resampling(resamples))
+                                          resampling=_resampling(resamples),
+                                          on_progress=bar.update if bar else None)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return
@@ -165,6 +184,7 @@ def realism(
     embed: EmbedOption = True,
     resamples: ResamplesOption = None,
     as_json: JsonOption = False,
+    progress: ProgressOption = True,
     store: StoreOption = None,
 ) -> None:
     """Realism of runs' or corpora's patient turns against a reference corpus, beside
@@ -172,10 +192,12 @@ def realism(
     from workbench.analysis import reports
     from workbench.store import Store
 
-    with _reported_errors(), Store(_store_path(store), create=False) as opened:
+    bar = StepBar("realism") if progress and not as_json else None
+    with _reported_errors(), Store(_store_path(store), create=False) as opened, _closing(bar):
         report = reports.realism_report(
             opened, run or [], reference, corpora=corpus or [], second_reference=second_reference,
-            cap=cap, embed=embed, resampling=_resampling(resamples))
+            cap=cap, embed=embed, resampling=_resampling(resamples),
+            on_progress=bar.update if bar else None)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return

@@ -1,7 +1,8 @@
 """Rubrics: typed annotation items, scoped to a conversation or a turn.
 
 A rubric is data under ``personas/rubrics/``. Its items are ratings (an integer scale with a
-labelled anchor on every point), single labels, multi-labels or free text. Each item is about the
+labelled anchor on every point), single labels, multi-labels, free text or span labels (phrases of
+a turn tagged from a label set). Each item is about the
 whole conversation or about one turn, and a turn item may apply only to patient or only to
 clinician turns. A rubric may also carry ``axis_items``: a template from which one rating item per
 persona axis is generated, so adding an axis to the library adds its fidelity item with no code
@@ -17,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from workbench.domain.axes import Axis
+from workbench.domain.spans import parse_spans
 from workbench.domain.transcript import Role
 
 Scope = Literal["conversation", "turn"]
@@ -196,17 +198,56 @@ class TextItem(_ItemBase):
         return None
 
 
+class SpanItem(_ChoiceItem):
+    """Phrases of a turn, each tagged with one label of ``choices`` (Label Studio's span labels).
+
+    The value is a list of spans (see :mod:`workbench.domain.spans`); an empty list means the
+    annotator found nothing to tag. Span items are always about one turn.
+    """
+
+    type: Literal["span"] = "span"
+    """Item type."""
+    scope: Scope = "turn"
+    """Always ``turn``: a span quotes one turn."""
+    choices: tuple[Choice, ...] = Field(min_length=1)
+    """The label set (one label is enough)."""
+
+    @model_validator(mode="after")
+    def _spans_are_turn_items(self) -> SpanItem:
+        if self.scope != "turn":
+            raise ValueError("span items quote a turn: give them scope: turn")
+        return self
+
+    @property
+    def measurement(self) -> None:
+        """Span sets have no agreement statistic here (adjudicated side by side instead)."""
+        return None
+
+    def check_value(self, value: Any) -> str | None:
+        """Why ``value`` is not a list of spans with known labels, or None (the offsets are
+        checked against the turn text by :func:`workbench.domain.spans.check_spans`)."""
+        spans, why = parse_spans(value)
+        if why:
+            return f"item {self.id!r} {why}"
+        unknown = sorted({s.label for s in spans} - set(self.choice_ids))
+        if unknown:
+            return (f"item {self.id!r}: unknown label(s) {', '.join(map(repr, unknown))}; "
+                    f"valid: {', '.join(self.choice_ids)}")
+        return None
+
+
 Item = Annotated[
-    RatingItem | LabelItem | MultiLabelItem | TextItem, Field(discriminator="type")
+    RatingItem | LabelItem | MultiLabelItem | TextItem | SpanItem, Field(discriminator="type")
 ]
 """Any rubric item (chosen by its ``type``)."""
-AnyItem = RatingItem | LabelItem | MultiLabelItem | TextItem
+AnyItem = RatingItem | LabelItem | MultiLabelItem | TextItem | SpanItem
 """Any rubric item, for annotations (without the discriminator)."""
 ITEM_TYPES: dict[str, type[_ItemBase]] = {
     "rating": RatingItem,
     "label": LabelItem,
     "multi_label": MultiLabelItem,
     "text": TextItem,
+    "span": SpanItem,
 }
 """Item type → model."""
 

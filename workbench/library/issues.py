@@ -146,6 +146,8 @@ def plain_message(error: Any, model: type[BaseModel]) -> str:
         return f"needs at least {ctx.get('min_length')} item(s), got {ctx.get('actual_length')}"
     if kind == "too_long":
         return f"allows at most {ctx.get('max_length')} item(s), got {ctx.get('actual_length')}"
+    if kind == "string_pattern_mismatch":
+        return _pattern_in_words(str(ctx.get("pattern", "")), error.get("input"))
     message = str(error["msg"])
     if kind == "value_error":
         return message.removeprefix("Value error, ")
@@ -153,6 +155,24 @@ def plain_message(error: Any, model: type[BaseModel]) -> str:
     if isinstance(value, str | int | float | bool) and len(repr(value)) <= 60:
         message += f" (got {value!r})"
     return message
+
+
+_PATTERN_WORDS = {
+    r"^[a-z0-9_]+$": "lower-case letters, digits and _ only, e.g. chest_pain_01",
+    r"^[a-z0-9_]*$": "lower-case letters, digits and _ only (or nothing)",
+    r"^[A-Za-z0-9_\-]+$": "letters, digits, _ and - only",
+    r"^[A-Za-z0-9_\-.]+$": "letters, digits, _ - and . only, e.g. ed_chest-plain.1",
+}
+"""The id rules of the domain models, in words (a regular expression means nothing to a user)."""
+
+
+def _pattern_in_words(pattern: str, value: Any) -> str:
+    """What to type instead of a value that does not match ``pattern``."""
+    rule = _PATTERN_WORDS.get(pattern, "a different form: see the README for this field")
+    got = f" (got {value!r})" if isinstance(value, str) and len(repr(value)) <= 60 else ""
+    if value == "":
+        return f"required: type {rule}"
+    return f"use {rule}{got}"
 
 
 def _model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:

@@ -206,7 +206,8 @@ class Library(LibraryReader):
             raise LibraryError(clashes)
         if target.exists() and not overwrite:
             raise LibraryError(
-                [Issue(target, "", "the file already exists; pass overwrite=True to replace it")]
+                [Issue(target, "", "a file with this id already exists: choose another id, or "
+                       "allow overwriting to replace it")]
             )
 
     def _held_elsewhere(self, persona: Persona, target: Path) -> bool:

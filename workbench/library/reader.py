@@ -48,12 +48,24 @@ class LibraryReader:
     for is invalid, and :class:`LibraryLookupError` for an id the library does not have.
     """
 
-    def __init__(self, root: Path | str | None = None) -> None:
-        """Open the library at ``root`` (default: the ``personas_dir`` setting)."""
+    def __init__(self, root: Path | str | None = None, *, lenient: bool = False) -> None:
+        """Open the library at ``root`` (default: the ``personas_dir`` setting).
+
+        With ``lenient``, a file that does not validate is left out instead of failing the whole
+        kind: every valid object stays usable and :attr:`problems` lists what was left out (the
+        pages use this, so one broken file is a listed problem rather than a dead end).
+        """
         self.root = Path(root) if root is not None else load_settings().personas_dir
+        self.lenient = lenient
         self._placements: dict[Path, Placement] | None = None
         self._loaded: dict[Path, LoadedFile] = {}
         self._collections: dict[Kind, dict[str, Entry]] = {}
+        self._left_out: dict[Kind, list[Issue]] = {}
+
+    @property
+    def problems(self) -> list[Issue]:
+        """Issues of the files a lenient library left out so far (of the kinds read)."""
+        return sort_issues([i for issues in self._left_out.values() for i in issues])
 
     def __repr__(self) -> str:
         return f"Library({str(self.root)!r})"
@@ -63,6 +75,7 @@ class LibraryReader:
         self._placements = None
         self._loaded.clear()
         self._collections.clear()
+        self._left_out.clear()
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -247,8 +260,9 @@ class LibraryReader:
             files = self._files(kind)
             catalog, duplicates = build_catalog(files)
             issues = [i for f in files for i in f.issues] + duplicates
-            if issues:
+            if issues and not self.lenient:
                 raise LibraryError(issues)
+            self._left_out[kind] = issues
             self._collections[kind] = catalog.of(kind)
         return self._collections[kind]
 

@@ -8,7 +8,8 @@ import sqlite3
 from workbench.store.connection import StoreBase
 from workbench.store.errors import StoreError, UnknownConversation
 from workbench.store.jsontext import compact
-from workbench.store.records import Annotation
+from workbench.store.filters import SCORE_ROWS
+from workbench.store.records import Annotation, ScoreFilter
 from workbench.store.timestamps import from_text, now_text
 
 
@@ -95,6 +96,25 @@ class AnnotationQueries(StoreBase):
         if where:
             sql += " WHERE " + " AND ".join(where)
         return [_annotation(row) for row in self._conn.execute(sql + " ORDER BY id", params)]
+
+
+    def score_items(self) -> list[tuple[str, str, bool]]:
+        """(rubric, item, by judges) of every conversation item with submitted numeric scores
+        (by humans or by LLM judges), sorted."""
+        rows = self._conn.execute(
+            "SELECT DISTINCT rubric, item, annotator LIKE 'judge:%' FROM annotations "
+            "WHERE status = 'submitted' AND turn_idx IS NULL AND annotator NOT LIKE "
+            "'adjudicated:%' AND json_type(value) IN ('integer', 'real')").fetchall()
+        return sorted((r, i, bool(j)) for r, i, j in rows)
+
+    def mean_scores(self, conversation_ids: list[str], score: ScoreFilter) -> dict[str, float]:
+        """Conversation → mean submitted score on ``score``'s item (its range is ignored), for
+        the given conversations that have one."""
+        rows = self._conn.execute(
+            f"SELECT conversation_id, avg(CAST(value AS REAL)) {SCORE_ROWS} "
+            "AND conversation_id IN (SELECT value FROM json_each(?)) GROUP BY conversation_id",
+            [score.rubric, score.item, int(score.judge), compact(conversation_ids)])
+        return {cid: float(mean) for cid, mean in rows}
 
 
 def _annotation(row: sqlite3.Row) -> Annotation:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from workbench.store.fulltext import usable_match
 from workbench.store.jsontext import compact
-from workbench.store.records import ConversationFilter
+from workbench.store.records import ConversationFilter, ScoreFilter
 from workbench.store.schema import CONVERSATION_OF_HIT
 
 # Only the model and run columns may drive an index search (the covering filter index and the
@@ -78,7 +78,34 @@ def conversation_condition(
             f"c.seq IN (SELECT {CONVERSATION_OF_HIT} FROM turns_fts WHERE turns_fts MATCH ?)"
         )
         params.append(match)
+    if filters.score is not None:
+        sql, values = _score_condition(filters.score)
+        parts.append(sql)
+        params.extend(values)
     return Condition(" AND ".join(parts), params) if parts else Condition()
+
+
+SCORE_ROWS = """
+    FROM annotations
+    WHERE rubric = ? AND item = ? AND status = 'submitted' AND turn_idx IS NULL
+      AND (annotator LIKE 'judge:%') = ? AND annotator NOT LIKE 'adjudicated:%'
+      AND json_type(value) IN ('integer', 'real')
+"""
+"""Submitted whole-conversation numeric scores of one item, by humans or by judges (resolved
+answers left out); parameters: rubric, item, judge (0/1)."""
+
+
+def _score_condition(score: ScoreFilter) -> tuple[str, list[object]]:
+    """Conversations whose mean score (over its raters) lies in the filter's range."""
+    having, params = [], [score.rubric, score.item, int(score.judge)]
+    if score.low is not None:
+        having.append("avg(CAST(value AS REAL)) >= ?")
+        params.append(score.low)
+    if score.high is not None:
+        having.append("avg(CAST(value AS REAL)) <= ?")
+        params.append(score.high)
+    return (f"c.id IN (SELECT conversation_id {SCORE_ROWS} GROUP BY conversation_id"
+            + (f" HAVING {' AND '.join(having)})" if having else ")"), params)
 
 
 def _level_set_ids(conn: sqlite3.Connection, levels: dict[str, list[str]]) -> list[int] | None:

@@ -81,6 +81,12 @@ class RunRecord(BaseModel):
     heartbeat_at: datetime | None = None
     """When the executing process last said it was alive (UTC)."""
 
+    @property
+    def temperature(self) -> float | None:
+        """The patient's sampling temperature (None: the backend's default)."""
+        options = self.config.get("options") or {}
+        return options.get("temperature", self.config.get("temperature"))
+
 
 class RunProgress(BaseModel):
     """How far a run has got, read from its conversations."""
@@ -151,6 +157,23 @@ class NewConversation(BaseModel):
     """Creation time; None means now (importers may keep the original time)."""
 
 
+class ScoreFilter(BaseModel):
+    """Conversations whose mean submitted score on one conversation item lies in [low, high]."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rubric: str
+    """Rubric id."""
+    item: str
+    """Item id (a rating item about the whole conversation)."""
+    judge: bool = False
+    """True: the LLM judges' scores (``judge:<model>``); False: the human annotators'."""
+    low: float | None = None
+    """Lowest mean score kept (None: no lower bound)."""
+    high: float | None = None
+    """Highest mean score kept (None: no upper bound)."""
+
+
 class ConversationFilter(BaseModel):
     """Which conversations to list. Fields combine with AND; ``None`` or empty means any."""
 
@@ -178,6 +201,8 @@ class ConversationFilter(BaseModel):
     """At most this many turns."""
     text: str | None = None
     """Full-text query: only conversations with a turn that matches it."""
+    score: ScoreFilter | None = None
+    """Only conversations whose mean score on a rubric item lies in a range."""
 
 
 class ConversationSummary(BaseModel):

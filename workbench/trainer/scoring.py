@@ -166,9 +166,10 @@ def _labels(field: str, label: str, answer: Sequence[str], truth: Sequence[str])
 
 
 def score_rows(score: CCDScore) -> list[dict[str, object]]:
-    """Rows for a table: field, the trainee's answer, the truth, the score (0-1) and method."""
-    return [{"field": f.label, "your answer": f.answer, "ground truth": f.truth,
-             "score": round(f.score, 3), "method": f.method} for f in score.fields]
+    """Rows for a table: field, the score (0-1, beside the field: long answers would push it
+    off-screen), the trainee's answer, the truth and the method."""
+    return [{"field": f.label, "score": round(f.score, 3), "your answer": f.answer,
+             "ground truth": f.truth, "method": f.method} for f in score.fields]
 
 
 def save_attempt(store: Store, conversation_id: str, annotator: str, attempt: CCDAttempt,

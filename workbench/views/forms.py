@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from workbench.domain.profile import CBTProfile, EDProfile
 from workbench.library import LibraryError
-from workbench.library.issues import issues_from_validation_error
+from workbench.library.issues import Issue, issues_from_validation_error
 
 LONG_TEXT_FIELDS = frozenset(
     {
@@ -34,6 +34,8 @@ class FormField(NamedTuple):
     kind: str
     """``int``, ``text`` or ``long_text``."""
     help: str | None
+    required: bool = True
+    """Whether the profile needs a value (marked ``*`` on the form)."""
 
 
 def profile_form_fields(kind: str) -> list[FormField]:
@@ -50,7 +52,10 @@ def profile_form_fields(kind: str) -> list[FormField]:
             field_kind = "int"
         else:
             field_kind = "long_text" if name in LONG_TEXT_FIELDS else "text"
-        fields.append(FormField(name, name.replace("_", " ").capitalize(), field_kind, info.description))
+        # age and pain default to "unknown" for twins only: a hand-written profile states them.
+        required = info.is_required() or name in ("age", "pain")
+        fields.append(FormField(name, name.replace("_", " ").capitalize(), field_kind,
+                                info.description, required))
     return fields
 
 
@@ -61,8 +66,34 @@ def build_profile(kind: str, data: dict[str, Any]) -> EDProfile | CBTProfile:
         LibraryError: one issue per invalid field, naming the field.
     """
     model = EDProfile if kind == "ed" else CBTProfile
+    where = Path(f"profiles/{kind}/{data.get('id') or '<new>'}.yaml")
+    # Every empty required field is named, not only the first one the model trips over. A twin
+    # of a real conversation may leave facts unknown: the model's own rules apply to it.
+    blank = [] if data.get("twin") else [
+        f for f in profile_form_fields(kind)
+        if f.required and (data.get(f.name) is None or str(data.get(f.name)).strip() == "")]
+    issues = [Issue(where, f.name, _what_to_type(f)) for f in blank]
     try:
-        return model.model_validate({**data, "kind": kind})
+        profile = model.model_validate({**data, "kind": kind})
     except ValidationError as exc:
-        where = Path(f"profiles/{kind}/{data.get('id') or '<new>'}.yaml")
-        raise LibraryError(issues_from_validation_error(exc, where, model)) from None
+        named = {f.name for f in blank}
+        issues += [i for i in issues_from_validation_error(exc, where, model)
+                   if i.field.split(".")[0] not in named and not _about_blank_numbers(i, named)]
+        raise LibraryError(issues) from None
+    if issues:
+        raise LibraryError(issues)
+    return profile
+
+
+def _what_to_type(field: FormField) -> str:
+    """What an empty required field needs, in words."""
+    if field.name == "id":
+        return "required: type an id of lower-case letters, digits and _, e.g. chest_pain_01"
+    if field.kind == "int":
+        return "required: type a number"
+    return "required: fill it in ('none' is a valid answer)"
+
+
+def _about_blank_numbers(issue: Issue, blank: set[str]) -> bool:
+    """The model's own "age and pain must be given" error, already said field by field."""
+    return not issue.field and "must be given" in issue.message and bool({"age", "pain"} & blank)

@@ -62,19 +62,19 @@ def axis_ids_of_facets(facets: dict[str, list[str]]) -> list[str]:
 def conversation_rows(
     summaries: Iterable[ConversationSummary], axis_order: list[str]
 ) -> list[dict[str, Any]]:
-    """One row per ``ConversationSummary``: id, persona, a column per axis, models, run, status,
-    turns, creation time and the first patient words (plain text: dataframes never render it)."""
+    """One row per ``ConversationSummary``: id, status, turns, patient model, persona, scenario, a
+    column per axis, clinician, run, creation time and the first patient words (plain text:
+    dataframes never render it)."""
     rows = []
     for s in summaries:
-        row: dict[str, Any] = {"conversation": s.id, "persona": s.persona_id or "",
-                               "scenario": s.scenario or ""}
+        # What is read first comes first: a wide table scrolls its right part off-screen.
+        row: dict[str, Any] = {"conversation": s.id, "status": s.status, "turns": s.n_turns,
+                               "patient model": s.patient_model or "",
+                               "persona": s.persona_id or "", "scenario": s.scenario or ""}
         row.update({axis: s.levels.get(axis, "") for axis in axis_order})
         row.update({
-            "patient model": s.patient_model or "",
             "clinician": s.clinician or "",
             "run": s.run_id or "",
-            "status": s.status,
-            "turns": s.n_turns,
             "created": s.created_at.strftime("%Y-%m-%d %H:%M"),
             "source": s.source,
             "first patient words": s.first_patient_snippet or "",

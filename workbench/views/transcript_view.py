@@ -46,6 +46,13 @@ _FILTER_FIELDS = {"scenario", "profile", "patient_model", "clinician", "run_id",
 AVATARS: dict[Role, str] = {"patient": ":material/personal_injury:",
                             "clinician": ":material/stethoscope:"}
 HUMAN_AVATAR = ":material/school:"
+ROLE_COLOURS: dict[Role, str] = {"patient": "orange", "clinician": "blue"}
+"""Streamlit colour of each role's name in every chat view."""
+
+
+def speaker_label(name: str, role: Role) -> str:
+    """``:orange[**patient**]``: a speaker's name in the role's colour, inert."""
+    return f":{ROLE_COLOURS[role]}[**{inert_markdown(name)}**]"
 
 
 def inert_markdown(text: str) -> str:
@@ -132,6 +139,9 @@ class Bubble(NamedTuple):
     """The turn's text, plain: render it with ``st.text``, never as Markdown."""
     caption: str
     """Inert Markdown for ``st.caption``."""
+    speaker: str = ""
+    """The speaker's name, bold and in the role's colour (inert Markdown): shown at the top of
+    the bubble, so patient and clinician differ by more than a small icon."""
 
 
 def chat_bubbles(transcript: Transcript, persona: PersonaRecord | None = None) -> list[Bubble]:
@@ -142,7 +152,8 @@ def chat_bubbles(transcript: Transcript, persona: PersonaRecord | None = None) -
     for turn in transcript.turns:
         avatar = HUMAN_AVATAR if human and turn.role == "clinician" else AVATARS[turn.role]
         caption = inert_markdown(turn_caption(turn, transcript.levels))
-        bubbles.append(Bubble(names[turn.role], avatar, turn.text, caption))
+        bubbles.append(Bubble(names[turn.role], avatar, turn.text, caption,
+                              speaker_label(names[turn.role], turn.role)))
     return bubbles
 
 

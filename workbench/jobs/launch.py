@@ -225,8 +225,10 @@ def launch_run(store_path: Path, run_id: str, *, hosts: Sequence[str] = (),
     return LaunchedRun(run_id, process.pid, log)
 
 
-def process_state(store_path: Path, run_id: str) -> ProcessState:
-    """Whether the process the app started for a run still lives ("unknown" for an invalid id)."""
+def process_state(store_path: Path, run_id: str, *, marker: str | None = None) -> ProcessState:
+    """Whether the process the app started for a run (or another job whose files are named
+    ``run_id``) still lives ("unknown" for an invalid id). ``marker``: a word of the process's
+    command line that tells it from a recycled pid (default: ``run_id``)."""
     try:
         pid = int(run_file(store_path, run_id, ".pid").read_text().strip())
     except (FileNotFoundError, ValueError):  # InvalidIdError is a ValueError
@@ -238,7 +240,7 @@ def process_state(store_path: Path, run_id: str) -> ProcessState:
             cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
         except (OSError, IndexError):
             return "gone"
-        return "alive" if state != "Z" and run_id in cmdline else "gone"
+        return "alive" if state != "Z" and (marker or run_id) in cmdline else "gone"
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -1,0 +1,60 @@
+"""Progress of long jobs in words: counts, elapsed time and an estimate of the time left.
+
+The estimate is the mean time per item done *in this job* times the items left, so work done
+before (a resumed job, a cached embedding) does not make it look faster than it is.
+"""
+
+from __future__ import annotations
+
+
+def duration(seconds: float) -> str:
+    """``45 s``, ``3 min 5 s``, ``1 h 2 min``."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+def time_left(done_here: int, left: int, elapsed_s: float) -> float | None:
+    """Seconds left at the pace of this job so far (None before its first item)."""
+    if done_here <= 0 or elapsed_s <= 0:
+        return None
+    return elapsed_s / done_here * left
+
+
+def progress_line(done: int, total: int, elapsed_s: float, noun: str = "items", *,
+                  done_before: int = 0) -> str:
+    """E.g. ``12 of 40 conversations · 30 s elapsed · about 1 min 10 s left``.
+
+    Args:
+        done: items finished, including those finished before this job started.
+        total: all items.
+        elapsed_s: seconds since this job started.
+        noun: what is counted (plural).
+        done_before: items already finished when the job started (not used for the pace).
+    """
+    parts = [f"{done:,} of {total:,} {noun}", f"{duration(elapsed_s)} elapsed"]
+    if done >= total:
+        parts.append("finished")
+    else:
+        left = time_left(done - done_before, total - done, elapsed_s)
+        parts.append("estimating the time left…" if left is None else
+                     f"about {duration(left)} left")
+    return " · ".join(parts)
+
+
+def fraction(done: int, total: int) -> float:
+    """Share done, 0..1 (1 for an empty job)."""
+    return min(1.0, done / total) if total else 1.0
+
+
+def step_line(done: float, total: int, what: str, elapsed_s: float) -> str:
+    """E.g. ``embedding new texts: 1,200 of 3,300 · step 3 of 7 · 40 s elapsed · about 1 min
+    left`` for a job of ``total`` steps of which ``done`` (fractional) are finished."""
+    left = elapsed_s / done * (total - done) if done > 0 and elapsed_s > 0 else None
+    parts = [what, f"step {min(int(done) + 1, total)} of {total}",
+             f"{duration(elapsed_s)} elapsed",
+             "estimating the time left…" if left is None else f"about {duration(left)} left"]
+    return " · ".join(parts)
