@@ -138,14 +138,15 @@ def run(
             personas=personas or [f"{twin_ids(corpus, '')}_*"], levels=parse_levels(level or []),
             patient_model=spec, clinician=f"replay/{corpus}", samples=samples, seed=seed,
             hosts=host or settings.ollama_hosts, allow_remote=allow_remote or settings.allow_remote,
-            options=ChatOptions(temperature=temperature))
+            options=ChatOptions(temperature=temperature, timeout_s=settings.model_timeout_s))
         with Store(store_path) as db:
             record = plan_checked_run(db, Library(settings.personas_dir), config, name=name)
         if not as_json:
             typer.echo(f"Run {record.id}: twins of {corpus}, patient {spec}, clinician "
                        f"replay/{corpus}.")
         summary = _execute(store_path, record.id, resume=False, retry_failed=False, hosts=None,
-                           allow_remote=None, progress=not as_json)
+                           allow_remote=config.allow_remote, progress=not as_json,
+                           timeout_s=None)  # the planned timeout
     if as_json:
         typer.echo(json.dumps({"run_id": record.id, "status": summary.status,
                                "done": summary.progress.done, "failed": summary.progress.failed,
