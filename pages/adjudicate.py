@@ -6,7 +6,6 @@ import streamlit as st
 
 from workbench.annotation.adjudication import adjudicator_name, disputes, resolve
 from workbench.annotation.drafts import form_items
-from workbench.library import LibraryError
 from workbench.library.rubrics import load_rubrics
 from workbench.settings import load_settings
 from workbench.store import Store
@@ -23,11 +22,7 @@ name = st.text_input("Your name (the resolved answer is stored as adjudicated:<n
                      value=st.session_state.get("annotator", settings.annotator),
                      key="adjudicate_name").strip()
 st.session_state["annotator"] = name
-try:
-    rubrics = load_rubrics(settings.personas_dir)
-except LibraryError as exc:
-    st.error("The rubric files have problems; fix them and reload:\n\n" + inert_markdown(str(exc)))
-    st.stop()
+rubrics = load_rubrics(settings.personas_dir)  # a LibraryError is framed by app.py
 
 with Store(settings.store_path) as store:
     annotations = store.annotations()

@@ -12,7 +12,6 @@ from workbench.annotation.agreement_report import (
     judge_rows,
     pair_rows,
 )
-from workbench.library import LibraryError
 from workbench.library.rubrics import load_rubrics
 from workbench.settings import load_settings
 from workbench.store import Store
@@ -21,11 +20,7 @@ from workbench.views.plots import agreement_figure
 
 st.title("Agreement")
 settings = load_settings()
-try:
-    rubrics = load_rubrics(settings.personas_dir)
-except LibraryError as exc:
-    st.error("The rubric files have problems; fix them and reload:\n\n" + inert_markdown(str(exc)))
-    st.stop()
+rubrics = load_rubrics(settings.personas_dir)  # a LibraryError is framed by app.py
 
 with Store(settings.store_path) as store:
     annotations = store.annotations()

@@ -11,7 +11,6 @@ from workbench.annotation.adjudication import FLAG_ITEM, SKIP_ITEM, mark, marks_
 from workbench.annotation.drafts import default_rubric, form_items, other_answers, save_values, \
     status_of, stored_values
 from workbench.annotation.queue import order_queue, progress
-from workbench.library import LibraryError
 from workbench.library.rubrics import load_rubrics
 from workbench.settings import load_settings
 from workbench.store import Store
@@ -30,11 +29,7 @@ st.session_state["annotator"] = annotator
 if not annotator:
     st.info("Enter your name to start annotating.")
     st.stop()
-try:
-    rubrics = load_rubrics(settings.personas_dir)
-except LibraryError as exc:
-    st.error("The rubric files have problems; fix them and reload:\n\n" + inert_markdown(str(exc)))
-    st.stop()
+rubrics = load_rubrics(settings.personas_dir)  # a LibraryError is framed by app.py
 
 
 def move(step: int) -> None:

@@ -9,7 +9,6 @@ from workbench.analysis.agreement import DEFINITIONS
 from workbench.annotation.agreement_report import agreement_report, judge_rows
 from workbench.views.hosts_status import probe_hosts, reachable_models
 from workbench.jobs.judge import cancel_judge, job_log, job_state, judge_progress, launch_judge
-from workbench.library import LibraryError
 from workbench.library.rubrics import load_rubrics
 from workbench.settings import load_settings
 from workbench.store import Store
@@ -22,11 +21,7 @@ st.caption("An LLM judge rates each finished conversation on a rubric's whole-co
            "ratings and labels. Its values are stored as annotations by judge:<model> and "
            "compared with the human annotators below.")
 settings = load_settings()
-try:
-    rubrics = load_rubrics(settings.personas_dir)
-except LibraryError as exc:
-    st.error("The rubric files have problems; fix them and reload:\n\n" + inert_markdown(str(exc)))
-    st.stop()
+rubrics = load_rubrics(settings.personas_dir)  # a LibraryError is framed by app.py
 with Store(settings.store_path) as store:
     runs = {run.id: run for run in store.list_runs()}
 if not runs:

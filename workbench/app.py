@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from workbench.serving import exposure, network_opt_in
+from workbench.library import LibraryError
 from workbench.store import StoreError
 from workbench.views.transcript_view import inert_markdown
 
@@ -18,6 +19,13 @@ def show_store_error(error: StoreError) -> None:
     """The one error frame every page shares for store faults: what happened, what to do."""
     st.error(f"The store cannot do this: {inert_markdown(str(error))}", icon=":material/database:")
     st.caption("Nothing already stored was changed. Fix the cause above, then reload the page.")
+
+
+def show_library_error(error: LibraryError) -> None:
+    """The one frame for a persona library (or rubric) file a page cannot read: which file, what
+    is wrong; the other pages keep working."""
+    st.error("The persona library has problems; fix them and reload:\n\n"
+             + inert_markdown(str(error)), icon=":material/description:")
 
 
 # A local image: a Material Symbols page icon makes the browser fetch it from Google's servers.
@@ -63,5 +71,7 @@ navigation = st.navigation(
 )
 try:
     navigation.run()
-except StoreError as exc:  # only the store's errors: Streamlit's own stop/rerun pass through
+except StoreError as exc:  # only these errors: Streamlit's own stop/rerun pass through
     show_store_error(exc)
+except LibraryError as exc:
+    show_library_error(exc)

@@ -26,15 +26,31 @@ def shown_text(at: AppTest) -> str:
     return "\n".join(out)
 
 
-def first_in_queue(filled: FilledStore) -> str:
+def queue_seed(filled: FilledStore) -> tuple[int, str]:
+    """The first queue seed whose first conversation is a simulated one (it has a persona, so
+    the rubric's conversation ratings apply), and that conversation's id.
+
+    Conversation ids are random per test session; with a fixed seed the first conversation is
+    sometimes the imported real one, which has no persona and so no rating items."""
     with Store(filled.path) as store:
         summaries = store.list_conversations(ConversationFilter(status=["done"]), limit=5000).items
-    return order_queue(summaries, "random", seed=0)[0]
+    persona_of = {s.id: s.persona_id for s in summaries}
+    for seed in range(100):
+        first = order_queue(summaries, "random", seed=seed)[0]
+        if persona_of[first]:
+            return seed, first
+    raise AssertionError("no seed puts a simulated conversation first")
+
+
+def first_in_queue(filled: FilledStore) -> str:
+    return queue_seed(filled)[1]
 
 
 def open_annotate(app_env, filled: FilledStore, *, blind: bool = True) -> AppTest:
     app_env(filled.path, annotator="dr_ana")
     at = AppTest.from_file(page("annotate"), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.number_input(key="annotate_seed").set_value(queue_seed(filled)[0]).run()
     assert not at.exception, [e.value for e in at.exception]
     if not blind:
         at.toggle(key="annotate_blind").set_value(False).run()
@@ -121,6 +137,7 @@ def test_draft_survives_a_rerun_and_a_new_session(app_env, filled_store) -> None
     at.run()
     assert at.radio(key=key).value == 2
     fresh = AppTest.from_file(page("annotate"), default_timeout=60).run()
+    fresh.number_input(key="annotate_seed").set_value(queue_seed(filled_store)[0]).run()
     assert fresh.radio(key=key).value == 2
     assert "draft" in shown_text(fresh)
 

@@ -72,3 +72,22 @@ def test_a_write_to_a_read_only_store_says_why(app_env, read_only,
         with pytest.raises(StoreReadOnly, match="read-only here") as caught:
             store.request_cancel(run.id)
     assert "copy the file somewhere writable" in str(caught.value)
+
+
+@pytest.mark.parametrize("title", ["Annotate", "Agreement", "Adjudicate", "Judge"])
+def test_a_broken_rubric_file_is_framed_with_its_file_not_a_traceback(
+        title: str, app_env, filled_store: FilledStore, tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    from tests.app.conftest import SHIPPED_PERSONAS, shown
+
+    library = tmp_path / "personas"
+    shutil.copytree(SHIPPED_PERSONAS, library)
+    (library / "rubrics" / "broken.yaml").write_text("id: broken\nitems: [\n")
+    app_env(filled_store.path, annotator="dr_ana")
+    monkeypatch.setenv("WORKBENCH_PERSONAS", str(library))
+    (listed,) = [p for p in listed_pages() if p.title == title]
+    at = open_page(listed)
+    assert not at.exception, [e.value for e in at.exception]
+    (error,) = [e.value for e in at.error if "persona library has problems" in e.value]
+    assert "rubrics/broken.yaml:3" in shown(error) and "Traceback" not in error
