@@ -235,7 +235,9 @@ class _Execution:
         summary = await self._finalize(started)
         error = self.abort_error or self.writer.error
         if isinstance(error, BackendError | StoreError):
-            raise RunAborted(summary.message) from error
+            # The summary's message can be unset when the fault came from the writer after the
+            # last conversation settled (seen under load): the error itself then says what to do.
+            raise RunAborted(summary.message or str(error)) from error
         if error is not None:
             raise error  # a bug, not a user error: show it whole
         return summary
