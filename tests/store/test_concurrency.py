@@ -70,3 +70,28 @@ def test_concurrent_writers_annotator_and_reader(
                 assert transcript.status == "done"
             hits = store.search_turns(f"token{writer}", limit=1000)
             assert len(hits) == n * workers.N_TURNS
+
+
+def test_processes_opening_a_new_store_at_once_all_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Switching a new file to WAL is not retried by SQLite's busy handler: before the store
+    # retried it, about one trial in ten of six processes lost the race with "database is locked".
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
+    paths = [str(tmp_path / f"new-{n}.db") for n in range(30)]
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(6)
+    errors = ctx.Queue()
+    processes = [ctx.Process(target=workers.open_new_stores, args=(paths, start, errors))
+                 for _ in range(6)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=300)
+    problems = _drain(errors)
+    assert not any("database is locked" in problem for problem in problems), problems[0]
+    assert problems == []
+    assert [p.exitcode for p in processes] == [0] * 6
+    for path in paths:
+        with Store(path) as store:
+            assert store.stats().conversations == 0

@@ -93,3 +93,15 @@ def read(path: str, start: Barrier, stop: Event, errors: Queue, reads: Queue) ->
         reads.put(count)
     except BaseException:  # noqa: BLE001 - every failure goes to the parent test
         _report(errors, "reader")
+
+
+def open_new_stores(paths: list[str], start: Barrier, errors: Queue) -> None:
+    """Open each new store at the same moment as the other processes (one barrier per file)."""
+    try:
+        for path in paths:
+            start.wait(timeout=120)
+            with Store(path) as store:
+                store.stats()
+    except BaseException:  # noqa: BLE001 - every failure goes to the parent test
+        start.abort()  # the others stop waiting for this one
+        _report(errors, "opener")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -115,7 +116,7 @@ def open_connection(path: Path, *, read_only: bool = False) -> sqlite3.Connectio
         ) from None
     try:
         try:
-            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            mode = _when_not_busy(lambda: conn.execute("PRAGMA journal_mode").fetchone()[0])
         except (StoreError, sqlite3.OperationalError):
             if not read_only:
                 raise
@@ -125,7 +126,7 @@ def open_connection(path: Path, *, read_only: bool = False) -> sqlite3.Connectio
             conn = _connect(path, read_only=True, immutable=True)
             mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
         if mode != "wal" and not read_only:
-            conn.execute("PRAGMA journal_mode = WAL")
+            _when_not_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
         for pragma in _PRAGMAS:
             conn.execute(pragma)
     except BaseException:
@@ -133,6 +134,27 @@ def open_connection(path: Path, *, read_only: bool = False) -> sqlite3.Connectio
         raise
     conn.row_factory = sqlite3.Row
     return conn
+
+
+def _when_not_busy(statement: Callable[[], Any]) -> Any:
+    """Run a statement that SQLite does not retry in its busy handler, retrying it on "database
+    is locked" for up to ``BUSY_TIMEOUT_S``.
+
+    Switching a new file to WAL needs the file to itself; when several processes open a new
+    store at once (a run and the app started together), the losers get SQLITE_BUSY at once
+    instead of waiting.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    pause = 0.01
+    while True:
+        try:
+            return statement()
+        except sqlite3.OperationalError as exc:
+            busy = getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY")
+            if not busy or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
 
 
 def _connect(path: Path, *, read_only: bool, immutable: bool) -> _Connection:
