@@ -16,7 +16,9 @@ from workbench.settings import load_settings
 from workbench.store import Store
 from workbench.views.transcript_view import browse_filter, chat_bubbles, conversation_facts, \
     facet_label, inert_markdown
-from workbench.views.annotation import guidelines, highlighted_turn, value_from, widgets_for
+from workbench.views.annotation import guidelines, highlighted_turn, \
+    KEYS_HELP, ask, keyed_items, nothing_stored, position_line, pressed, queue_facets, \
+    start_at, value_from, widget_key
 
 st.title("Annotate")
 if flash := st.session_state.pop("annotate_flash", None):
@@ -32,10 +34,6 @@ if not annotator:
 rubrics = load_rubrics(settings.personas_dir)  # a LibraryError is framed by app.py
 
 
-def move(step: int) -> None:
-    st.session_state["annotate_pos"] = st.session_state.get("annotate_pos", 0) + step
-
-
 with Store(settings.store_path) as store:
     facets = store.facets()
     if not facets["status"]:
@@ -44,12 +42,10 @@ with Store(settings.store_path) as store:
     blind = st.toggle("Blind mode (hide model, run, persona and other annotators)",
                       value=True, key="annotate_blind")
     with st.expander("Queue", expanded=False):
-        keys = ["scenario"] if blind else ["scenario", "patient_model", "run_id",
-                                           *(k for k in facets if k.startswith("axis:"))]
         cols = st.columns(4)
         chosen = {k: cols[i % 4].multiselect(inert_markdown(facet_label(k)), facets[k],
                                              key=f"annotate_f_{k}")
-                  for i, k in enumerate(keys) if facets.get(k)}
+                  for i, k in enumerate(queue_facets(facets, blind))}
         order = st.radio("Order", ["random", "balanced"], horizontal=True, key="annotate_order",
                          format_func={"random": "Random", "balanced": "Balanced by level"}.get)
         axes = [k.removeprefix("axis:") for k in facets if k.startswith("axis:")]
@@ -65,8 +61,8 @@ with Store(settings.store_path) as store:
     done, total = progress(queue, mine, annotator)
     st.progress(done / total,
                 text=f"{inert_markdown(annotator)}: {done} of {total} conversations submitted")
-    pos = min(max(st.session_state.get("annotate_pos", 0), 0), total - 1)
-    st.session_state["annotate_pos"] = pos
+    st.session_state["annotate_pos"] = pos = min(max(st.session_state.get("annotate_pos", 0), 0),
+                                                  total - 1)
     cid = queue[pos]
     transcript = store.get_transcript(cid)
     persona = store.get_persona(transcript.persona_hash) if transcript.persona_hash else None
@@ -76,18 +72,16 @@ with Store(settings.store_path) as store:
     rubric = rubrics[rubric_id]
     marks = marks_of(mine, annotator, rubric_id).get(cid, {})
     back, where_text, skip, forward = st.columns([1, 3, 1, 1])
-    back.button("Previous", on_click=move, args=(-1,), disabled=pos == 0, key="annotate_prev")
-    where_text.write(f"Conversation **{pos + 1}** of {total} · "
-                     f"{status_of(mine, cid, rubric_id, annotator)}"
-                     + (" · skipped" if SKIP_ITEM in marks else "")
-                     + (" · flagged" if FLAG_ITEM in marks else ""))
+    back.button("Previous", on_click=st.session_state.update, args=({"annotate_pos": pos - 1},),
+                disabled=pos == 0, key="annotate_prev")
+    where_text.write(position_line(pos, total, status_of(mine, cid, rubric_id, annotator), marks))
     if skip.button("Skip", key="annotate_skip", help="Record that you skipped it; go on"):
         mark(store, cid, rubric_id, annotator, SKIP_ITEM, True)
         st.session_state["annotate_flash"] = "Skipped; here is the next conversation."
-        move(1)
+        st.session_state["annotate_pos"] = pos + 1
         st.rerun()
-    forward.button("Next", on_click=move, args=(1,), disabled=pos >= total - 1,
-                   key="annotate_next")
+    forward.button("Next", on_click=st.session_state.update, args=({"annotate_pos": pos + 1},),
+                   disabled=pos >= total - 1, key="annotate_next")
     with st.popover("Flag for review" if FLAG_ITEM not in marks else "Flagged ✓"):
         note = st.text_input("What needs attention?", value=marks.get(FLAG_ITEM, ""),
                              key=f"annotate_flag_note_{cid}")
@@ -99,9 +93,20 @@ with Store(settings.store_path) as store:
         with st.expander("About this conversation"):
             st.dataframe(conversation_facts(transcript, persona), hide_index=True)
     items = form_items(rubric, transcript, persona, blind=blind)
+    saved = stored_values(mine, cid, rubric_id, annotator)
+    keyed_now = st.session_state.pop("annotate_keyed", None)  # answered by a key in this run
+    if keyed := keyed_items(items, cid, rubric_id):  # digits answer one item at a time
+        pointer = f"annotate_keys_{cid}_{rubric_id}"
+        st.session_state.setdefault(pointer, start_at(keyed, saved))
+        with st.sidebar.container(border=True):
+            at = st.selectbox("The digit keys answer", range(len(keyed)), key=pointer,
+                              format_func=lambda n: keyed[n].title, help=KEYS_HELP)
+            for answer in keyed[at].keys:
+                st.button(answer.label, shortcut=answer.key, key=f"annotate_key_{answer.key}",
+                          on_click=st.session_state.update, args=(pressed(keyed, at, answer,
+                                                                         pointer),))
     with st.sidebar.expander("Guidelines", expanded=True):
         st.markdown(guidelines(rubric, [*items.conversation, *items.by_key().values()]))
-    saved = stored_values(mine, cid, rubric_id, annotator)
     texts = {turn.index: turn.text for turn in transcript.turns}
     values, found = {}, []
     with st.form(f"annotate_form_{cid}_{rubric_id}"):
@@ -119,31 +124,26 @@ with Store(settings.store_path) as store:
                 if not blind:
                     st.caption(bubble.caption)
             for item in asked:
-                key = f"annotate_{cid}_{rubric_id}_{turn.index}_{item.id}"
-                answers = [getattr(side, w.kind)(w.label, **w.kwargs)
-                           for w in widgets_for(item, saved.get((turn.index, item.id)), key)]
+                answers = ask(side, item, saved.get((turn.index, item.id)),
+                              widget_key(cid, rubric_id, turn.index, item.id), keyed_now)
                 values[(turn.index, item.id)], why = value_from(item, answers, turn.text)
                 found += why
         st.subheader(inert_markdown(rubric.label), anchor=False)
         for item in items.conversation:
-            key = f"annotate_{cid}_{rubric_id}_c_{item.id}"
-            answers = [getattr(st, w.kind)(w.label, **w.kwargs)
-                       for w in widgets_for(item, saved.get((None, item.id)), key)]
-            values[(None, item.id)] = answers[0]
+            values[(None, item.id)] = ask(st, item, saved.get((None, item.id)),
+                                          widget_key(cid, rubric_id, None, item.id), keyed_now)[0]
         left, right = st.columns(2)
         draft = left.form_submit_button("Save draft")
-        submit = right.form_submit_button("Submit", type="primary")
+        submit = right.form_submit_button("Submit", type="primary", shortcut="Ctrl+Enter")
     if draft or submit:
         found = found or save_values(store, cid, rubric_id, annotator, values, items.by_key(),
                                      submit=submit, texts=texts)
         if found:
-            st.error("Nothing was stored:\n\n" + "\n".join(f"- {inert_markdown(p)}"
-                                                            for p in found))
+            st.error(nothing_stored(found))
         else:
             st.session_state["annotate_flash"] = ("Submitted; here is the next conversation."
                                                   if submit else "Draft saved; submit when done.")
-            if submit:
-                move(1)
+            st.session_state["annotate_pos"] = pos + int(submit)
             st.rerun()
     if not blind:
         with st.expander("Other annotators' answers"):

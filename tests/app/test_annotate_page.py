@@ -175,3 +175,37 @@ def test_asks_for_a_name_when_the_settings_have_none(app_env, filled_store) -> N
     at.text_input(key="annotate_name").set_value("ben").run()
     assert not at.exception and at.radio
     assert "ben: 0 of 8 conversations submitted" in shown_text(at)
+
+
+def test_digit_keys_answer_the_form_item_by_item_and_submit_stores_them(
+        app_env, filled_store) -> None:
+    cid = first_in_queue(filled_store)
+    at = open_annotate(app_env, filled_store)
+    rubric = at.selectbox(key=f"annotate_rubric_{cid}").value
+    pointer = at.selectbox(key=f"annotate_keys_{cid}_{rubric}")
+    first = pointer.value
+    assert first == 0 and len(pointer.options) >= 2, pointer.options
+    first_widget = next(r for r in at.radio if r.key.startswith(f"annotate_{cid}_{rubric}_"))
+    assert first_widget.value is None
+    # The sidebar shows one button per answer of the first item; pressing "2" answers it.
+    keys = [b for b in at.sidebar.button if b.key.startswith("annotate_key_")]
+    assert [b.key for b in keys][:2] == ["annotate_key_1", "annotate_key_2"], [b.key for b in keys]
+    at.button(key="annotate_key_2").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key=first_widget.key).value == 2
+    assert at.selectbox(key=f"annotate_keys_{cid}_{rubric}").value == 1  # on to the next item
+    second_widget = [r for r in at.radio if r.key.startswith(f"annotate_{cid}_{rubric}_")][1]
+    at.button(key="annotate_key_1").click().run()
+    assert at.radio(key=second_widget.key).value == 1
+    assert at.radio(key=first_widget.key).value == 2  # the first answer is still there
+    # The rest by keys alone: the first answer of each remaining item, then submit.
+    for _ in range(len(pointer.options) - 2):
+        first_key = next(b for b in at.sidebar.button if b.key.startswith("annotate_key_"))
+        first_key.click().run()
+    at.button(key="FormSubmitter:" + f"annotate_form_{cid}_{rubric}-Submit").click().run()
+    assert [s.value for s in at.success] == ["Submitted; here is the next conversation."]
+    with Store(filled_store.path) as store:
+        stored = {a.item: a.value for a in store.annotations(cid, annotator="dr_ana")}
+    assert stored[first_widget.key.removeprefix(f"annotate_{cid}_{rubric}_c_")] == 2
+    assert stored[second_widget.key.removeprefix(f"annotate_{cid}_{rubric}_c_")] == 1
+    assert len(stored) == len(pointer.options)

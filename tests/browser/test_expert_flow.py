@@ -120,6 +120,22 @@ def test_expert_flow(page: Any, shot: Shots, injected_ollama: tuple[str, str],
         (span,) = a.value
         assert turn.text[span["start"]:span["end"]] == span["text"] in phrases
 
+    # The digit keys answer the next conversation's ratings without the mouse, item by item;
+    # Ctrl+Enter submits (keys are ignored while a text box has the focus, so click the title).
+    pick(page, "Rubric", "Persona fidelity")
+    settle(page)
+    shot(page, "answer-keys")
+    page.get_by_role("heading", name="Annotate", exact=True).click()
+    for _ in range(12):  # more presses than items: the keys stay on the last item
+        page.keyboard.press("2")
+        settle(page)
+    page.keyboard.press("Control+Enter")
+    page.get_by_text("Submitted; here is the next conversation.").wait_for()
+    with Store(tmp_path / "store.db") as store:
+        rated = [a for a in store.annotations(annotator="dr_ben")
+                 if a.rubric == "persona_fidelity"]
+    assert rated and {(a.value, a.status) for a in rated} == {(2, "submitted")}, rated
+
     # Adjudicate: both answers side by side, the resolved answer stored separately.
     open_page(page, "Adjudicate")
     page.get_by_text("dr_ana", exact=True).wait_for()

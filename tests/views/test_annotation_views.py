@@ -4,14 +4,20 @@ turns (inert), guidelines and dispute rows."""
 from __future__ import annotations
 
 from tests.app.conftest import shown as seen
-from workbench.annotation.adjudication import Dispute
-from workbench.domain.rubric import RatingItem, Rubric, SpanItem
+from workbench.annotation.adjudication import FLAG_ITEM, SKIP_ITEM, Dispute
+from workbench.annotation.drafts import FormItems
+from workbench.domain.rubric import AnyItem, LabelItem, RatingItem, Rubric, SpanItem, TextItem
 from workbench.views.annotation import (
     answer_text,
     dispute_rows,
     dispute_title,
     guidelines,
     highlighted_turn,
+    keyed_items,
+    nothing_stored,
+    position_line,
+    pressed,
+    start_at,
     value_from,
     widgets_for,
 )
@@ -65,3 +71,65 @@ def test_answers_and_disputes_in_words() -> None:
         {"conversation": "c1", "turn": 2, "item": "Phrases", "annotators": 2,
          "different answers": 2, "resolved": "no"}]
     assert dispute_title(dispute, {"phrases": SPAN}) == "c1, turn 2 · Phrases · 2 answers"
+
+
+def _form(turn_items: dict[int, list[AnyItem]], conversation: list[AnyItem]) -> FormItems:
+    return FormItems(conversation, turn_items)
+
+
+LABEL = LabelItem(id="tone", label="Tone", choices=[
+    {"id": "flat", "label": "Flat"}, {"id": "warm", "label": "Warm"}])
+ZERO_BASED = RatingItem(id="distress", label="Distress", scale=(0, 4),
+                        anchors={0: "none", 1: "a little", 2: "some", 3: "much", 4: "extreme"})
+TEXT_ITEM = TextItem(id="notes", label="Notes")
+WIDE = RatingItem(id="score", label="Score", scale=(1, 10),
+                  anchors={p: f"p{p}" for p in range(1, 11)})
+
+
+def test_answer_keys_follow_the_form_order_and_skip_what_digits_cannot_answer() -> None:
+    keyed = keyed_items(_form({3: [RATING, SPAN], 1: [LABEL]}, [ZERO_BASED, WIDE, TEXT_ITEM]),
+                        "c1", "r")
+    # Turn items by turn (turn 1 before turn 3), then the conversation's; the span, free-text
+    # and ten-point items have no keys.
+    assert [(k.where, k.title) for k in keyed] == [
+        ((1, "tone"), "Tone (turn 2)"), ((3, "warmth"), "Warmth (turn 4)"),
+        ((None, "distress"), "Distress")]
+    assert [k.widget for k in keyed] == ["annotate_c1_r_1_tone", "annotate_c1_r_3_warmth",
+                                         "annotate_c1_r_c_distress"]
+    tone, warmth, distress = keyed
+    assert [(a.key, a.value) for a in tone.keys] == [("1", "flat"), ("2", "warm")]
+    assert [(a.key, a.value) for a in warmth.keys] == [("1", 1), ("2", 2), ("3", 3)]
+    # A 0–4 scale is answered by the point itself: 0 chooses 0, not the first key.
+    assert [(a.key, a.value) for a in distress.keys][:2] == [("0", 0), ("1", 1)]
+    assert distress.keys[4].label == "4 · extreme"
+
+
+def test_answer_keys_start_at_the_first_unanswered_item_and_move_on_when_pressed() -> None:
+    keyed = keyed_items(_form({0: [RATING]}, [LABEL, ZERO_BASED]), "c1", "r")
+    assert start_at(keyed, {}) == 0
+    assert start_at(keyed, {(0, "warmth"): 2}) == 1
+    assert start_at(keyed, {(0, "warmth"): 2, (None, "tone"): "warm", (None, "distress"): 0}) == 2
+    changes = pressed(keyed, 1, keyed[1].keys[1], "ptr")
+    assert changes == {"annotate_c1_r_c_tone": "warm", "annotate_keyed": "annotate_c1_r_c_tone",
+                       "ptr": 2}
+    assert pressed(keyed, 2, keyed[2].keys[0], "ptr")["ptr"] == 2  # stays on the last item
+
+
+def test_a_widget_filled_by_a_key_gets_no_default() -> None:
+    (widget,) = widgets_for(RATING, 2, "k", preset=True)
+    assert "index" not in widget.kwargs and widget.kwargs["key"] == "k"
+    (widget,) = widgets_for(RATING, 2, "k")
+    assert widget.kwargs["index"] == 1
+
+
+def test_answer_key_labels_and_the_position_line_are_inert() -> None:
+    hostile = LabelItem(id="x", label="[x](http://127.0.0.1:9/a)", choices=[
+        {"id": "a", "label": "![i](http://127.0.0.1:9/i.png)"}, {"id": "b", "label": "<b>b</b>"}])
+    (keyed,) = keyed_items(_form({}, [hostile]), "c", "r")
+    assert [seen(a.label) for a in keyed.keys] == ["1 · ![i](http://127.0.0.1:9/i.png)",
+                                                   "2 · <b>b</b>"]
+    assert position_line(2, 9, "draft", {FLAG_ITEM: "look", SKIP_ITEM: True}) == \
+        "Conversation **3** of 9 · draft · skipped · flagged"
+    assert position_line(0, 1, "new", {}) == "Conversation **1** of 1 · new"
+    assert seen(nothing_stored(["[a](http://127.0.0.1:9/)"])) == \
+        "Nothing was stored:\n\n- [a](http://127.0.0.1:9/)"
