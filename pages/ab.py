@@ -59,7 +59,7 @@ with Store(settings.store_path) as store:
                               format_func={"a": "A", "b": "B", "tie": "Tie"}.get,
                               key=f"ab_choice_{pair.a}_{pair.b}")
             reason = st.text_area("Why (optional)", key=f"ab_reason_{pair.a}_{pair.b}")
-            sent = st.form_submit_button("Submit choice", type="primary")
+            sent = st.form_submit_button("Submit choice", type="primary", shortcut="Ctrl+Enter")
         if sent and choice is None:
             st.error("Pick A, B or Tie first.")
         elif sent:

@@ -10,8 +10,8 @@ from workbench.library.rubrics import load_rubrics
 from workbench.settings import load_settings
 from workbench.store import Store
 from workbench.views.transcript_view import chat_bubbles, inert_markdown
-from workbench.views.annotation import answer_text, dispute_rows, dispute_title, \
-    highlighted_turn, value_from, widgets_for
+from workbench.views.annotation import answer_text, ask, dispute_rows, dispute_title, \
+    highlighted_turn, value_from
 
 st.title("Adjudicate")
 if flash := st.session_state.pop("adjudicate_flash", None):
@@ -83,9 +83,9 @@ with Store(settings.store_path) as store:
         with st.form(f"adjudicate_form_{index}"):
             key = f"adjudicate_{dispute.conversation_id}_{dispute.turn_idx}_{dispute.item}"
             start = dispute.resolved if dispute.resolved is not None else None
-            widgets = widgets_for(item, start, key)
-            given = [getattr(st, w.kind)(w.label, **w.kwargs) for w in widgets]
-            resolve_now = st.form_submit_button("Store resolved answer", type="primary")
+            given = ask(st, item, start, key, None)
+            resolve_now = st.form_submit_button("Store resolved answer", type="primary",
+                                                 shortcut="Ctrl+Enter")
         if resolve_now:
             turn_text = (transcript.turns[dispute.turn_idx].text
                          if dispute.turn_idx is not None else None)
