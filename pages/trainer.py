@@ -11,6 +11,7 @@ from workbench.views import transcript_view as view
 from workbench.backends import BackendError
 from workbench.domain.ccd import CORE_BELIEFS, EMOTIONS
 from workbench.domain.profile import CBTProfile
+from workbench.views.messages import left_out
 from workbench.views.hosts_status import SMALL_MODEL, model_offer, probe_hosts
 from workbench.library import Library, LibraryError
 from workbench.settings import load_settings
@@ -19,7 +20,7 @@ from workbench.store import Store, UnknownConversation
 probe = st.cache_data(ttl=15, show_spinner="Asking the model hosts…")(probe_hosts)
 st.title("Trainer")
 settings = load_settings()
-library = Library(settings.personas_dir)
+library = Library(settings.personas_dir, lenient=True)  # a broken file: left out, not fatal
 hosts, remote = settings.ollama_hosts, settings.allow_remote
 name = settings.annotator or st.text_input("Your name (set it for good on the Settings page)",
                                            key="trainer_name")
@@ -31,12 +32,9 @@ annotator = trainer.trainee_spec(name)
 with Store(settings.store_path) as store:
     conversation_id = st.session_state.get("trainer_conversation")
     if conversation_id is None:
-        try:
-            scenarios, axes, personas = library.scenarios(), library.axes(), library.personas()
-        except LibraryError as exc:
-            st.error("The persona library has errors; fix them and reload:")
-            st.code(str(exc), language=None, wrap_lines=True)
-            st.stop()
+        scenarios, axes, personas = library.scenarios(), library.axes(), library.personas()
+        if library.problems:  # a LibraryError that leaves nothing usable is framed by app.py
+            st.warning(left_out(len(library.problems)), icon=":material/warning:")
         scenario = scenarios[st.selectbox("Scenario", list(scenarios), key="trainer_scenario",
                                           format_func=lambda s: scenarios[s].label)]
         persona_id = st.selectbox("Persona", sorted(p for p, x in personas.items()

@@ -48,3 +48,21 @@ def test_personas_and_runs_pages_list_the_problem_and_stay_usable(app_env, empty
     runs = AppTest.from_file(page("runs"), default_timeout=60).run()
     assert not runs.exception and not runs.error
     assert any("left out" in w.value for w in runs.warning)
+
+
+def test_trainer_leaves_the_broken_persona_out_and_offers_the_rest(app_env, empty_store,
+                                                                   monkeypatch,
+                                                                   broken_library) -> None:
+    root, broken = broken_library
+    app_env(empty_store, annotator="alice")
+    monkeypatch.setenv("WORKBENCH_PERSONAS", str(root))
+    at = AppTest.from_file(page("trainer"), default_timeout=60).run()
+    assert not at.exception and not at.error
+    assert [w.value for w in at.warning if "left out" in w.value] == [
+        "1 file(s) of the persona library have problems and are left out; the Personas page "
+        "lists them."]
+    offered = set()
+    for scenario in at.selectbox(key="trainer_scenario").options:
+        at.selectbox(key="trainer_scenario").set_value(scenario).run()
+        offered |= set(at.selectbox(key="trainer_persona").options)
+    assert broken not in offered and offered == set(Library(root, lenient=True).personas())
