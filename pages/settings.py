@@ -24,6 +24,7 @@ from workbench.settings import (
     save_settings,
     settings_path,
 )
+from workbench.serving import network_opt_in, settings_locked
 from workbench.views.settings_form import store_rows
 from workbench.store import Store, StoreError
 from workbench.views.transcript_view import inert_markdown
@@ -31,6 +32,7 @@ from workbench.views.transcript_view import inert_markdown
 probe = st.cache_data(ttl=15, show_spinner="Asking the model hosts…")(probe_hosts)
 
 st.title("Settings")
+locked = settings_locked(st.get_option("server.address"), network_opt_in())
 try:
     saved = file_settings()
 except SettingsFileError as exc:
@@ -43,15 +45,20 @@ if overrides := env_overrides():
             + "; ".join(f"{inert_markdown(f'{o.variable}={o.value}')} (overrides {o.setting})"
                         for o in overrides)
             + ". The fields below show and save the file's values.", icon=":material/info:")
+if locked:
+    st.warning("Read-only while the app is served on the network: a visitor could otherwise send "
+               "every transcript to a model host of theirs. Change settings on this machine, in "
+               "the settings file above, or serve the app on 127.0.0.1 only.",
+               icon=":material/lock:")
 
 st.subheader("Model hosts")
 hosts_text = st.text_input(
     "Ollama host(s), comma-separated", ", ".join(saved.ollama_hosts), key="settings_hosts",
     help="A run spreads its conversations over all of them. Forms: http://127.0.0.1:11434, "
-    "localhost, 127.0.0.1:11500.")
+    "localhost, 127.0.0.1:11500.", disabled=locked)
 allow_remote = st.checkbox(
     "Allow model hosts that are not this machine", saved.allow_remote,
-    key="settings_allow_remote")
+    key="settings_allow_remote", disabled=locked)
 st.caption("Off by default, because personas and transcripts are clinical material: they stay "
            "on this machine. Turn it on only for a server you own and trust (a GPU box on your "
            "network, a cluster node); every conversation's text is then sent to it.")
@@ -97,14 +104,16 @@ options = ["", *specs, *([current] if current and current not in specs else [])]
 default_model = st.selectbox(
     "Default patient model", options, options.index(current), key="settings_default_model",
     accept_new_options=True, format_func=lambda s: s or "(none)",
-    help="Preselected on the Runs and Trainer pages; a spec such as ollama/llama3.2:1b.")
+    help="Preselected on the Runs and Trainer pages; a spec such as ollama/llama3.2:1b.",
+    disabled=locked)
 annotator = st.text_input("Your name (annotator)", saved.annotator, key="settings_annotator",
-                          help="Recorded on your annotations and trainer transcripts.")
+                          help="Recorded on your annotations and trainer transcripts.",
+                          disabled=locked)
 
 st.subheader("Store")
 store_text = st.text_input("Store file", str(saved.store_path), key="settings_store",
                            help="The SQLite file holding personas, runs, transcripts, "
-                           "annotations and embeddings.")
+                           "annotations and embeddings.", disabled=locked)
 in_use = effective.store_path
 try:
     with Store(in_use) as store:
@@ -115,7 +124,7 @@ else:
     st.caption(f"In use now: `{stats.path}`")
     st.dataframe(store_rows(stats), hide_index=True, key="settings_store_table")
 
-if st.button("Save", key="settings_save", type="primary"):
+if st.button("Save", key="settings_save", type="primary", disabled=locked) and not locked:
     updated = saved.model_validate({
         **saved.model_dump(), "ollama_hosts": hosts, "allow_remote": allow_remote,
         "annotator": annotator.strip(), "default_patient_model": (default_model or "").strip(),

@@ -59,5 +59,15 @@ def exposure(address: str | None, opted_in: bool) -> Exposure:
             f"on purpose, also set {ENV_SERVE_NETWORK}=1 (see the README)."))
     return Exposure(False, (
         f"Served on the network ({where}): anyone who can reach this machine can read every "
-        "transcript, start runs and change settings, with no login. Stop the app when the "
-        "session is over."))
+        "transcript and start runs, with no login (settings are read-only while served). Stop "
+        "the app when the session is over."))
+
+
+def settings_locked(address: str | None, opted_in: bool) -> bool:
+    """Whether the Settings page is read-only: while the app is served on the network.
+
+    A visitor from the network is not the user at the keyboard; with Settings open to them, one
+    could switch on remote model hosts, add a host of theirs and have the next run send it every
+    persona and transcript, or point the app at another store file.
+    """
+    return exposure(address, opted_in).message is not None

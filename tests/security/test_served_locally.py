@@ -124,3 +124,32 @@ def test_without_the_opt_in_no_page_shows_anything(network_address, app_env, tmp
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert [e.value for e in at.error] and "no login" in at.error[0].value
     assert not at.title  # the page never ran
+
+
+def test_settings_are_read_only_while_served_on_the_network(network_address, app_env, tmp_path,
+                                                            monkeypatch) -> None:
+    # A visitor from the network must not switch on remote hosts, add a host of theirs or point
+    # the app at another store. (AppTest refuses to touch a disabled widget; a message crafted
+    # over the wire could, which is why the page also checks ``locked`` before saving.)
+    app_env(tmp_path / "store.db")
+    monkeypatch.setenv(ENV_SERVE_NETWORK, "1")
+    settings_file = tmp_path / "no_settings.json"  # where app_env points WORKBENCH_SETTINGS
+    at = AppTest.from_file(str(APP.parent.parent / "pages" / "settings.py"),
+                           default_timeout=60).run()
+    assert not at.exception
+    assert any("Read-only while the app is served on the network" in w.value for w in at.warning)
+    fields = [at.text_input(key="settings_hosts"), at.checkbox(key="settings_allow_remote"),
+              at.selectbox(key="settings_default_model"), at.text_input(key="settings_annotator"),
+              at.text_input(key="settings_store"), at.button(key="settings_save")]
+    assert all(field.disabled for field in fields)
+    assert not settings_file.exists()
+
+
+def test_settings_can_be_changed_at_the_keyboard(app_env, tmp_path) -> None:
+    app_env(tmp_path / "store.db")
+    at = AppTest.from_file(str(APP.parent.parent / "pages" / "settings.py"),
+                           default_timeout=60).run()
+    assert not at.button(key="settings_save").disabled
+    at.text_input(key="settings_annotator").set_value("dr_ana")
+    at.button(key="settings_save").click().run()
+    assert at.success and '"dr_ana"' in (tmp_path / "no_settings.json").read_text()
