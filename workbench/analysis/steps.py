@@ -2,7 +2,9 @@
 
 A report calls ``on_progress(steps_done, steps, what)`` before each step; ``steps_done`` may be
 fractional inside a step (``2.4``: the third step has encoded 40 % of its texts) and ``what``
-names the step in words with its counts.
+names the step in words with its counts. A job made of parts (embedding, then the map, then
+titles) gives each part :func:`within`: the part counts its own steps, the bar moves across the
+part's share of the job.
 """
 
 from __future__ import annotations
@@ -15,6 +17,16 @@ from workbench.store import Store
 
 StepProgress = Callable[[float, int, str], None]
 """``on_progress(steps_done, steps, what)``."""
+
+
+def within(on_progress: StepProgress | None, first: int, span: int,
+           steps: int) -> StepProgress | None:
+    """The progress of one part of a job of ``steps`` steps, the part taking steps ``first`` to
+    ``first + span``: the part's own ``(done, total, what)`` moves the job's bar across that span
+    (None when the job tells nobody)."""
+    if on_progress is None:
+        return None
+    return lambda done, total, what: on_progress(first + span * done / max(total, 1), steps, what)
 
 
 def embed_step(store: Store, texts: Sequence[str], model: str | None, step: int, steps: int,

@@ -16,7 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from workbench.cli.errors import valid_ids
-from workbench.cli.progress import StepBar
+from workbench.cli.progress import step_bar
 
 app = typer.Typer(
     help="Diversity of runs' patient turns and their realism against a reference corpus.",
@@ -87,16 +87,6 @@ ProgressOption = Annotated[bool, typer.Option(
     "and the time left (off when stderr is not a terminal).")]
 
 
-@contextlib.contextmanager
-def _closing(bar: StepBar | None) -> Iterator[None]:
-    """Close the bar (ending its line) whatever happens."""
-    try:
-        yield
-    finally:
-        if bar is not None:
-            bar.close()
-
-
 @app.command("diversity")
 def diversity(
     run: RunOption = None,
@@ -120,12 +110,11 @@ def diversity(
     from workbench.analysis import reports
     from workbench.store import Store
 
-    bar = StepBar("diversity") if progress and not as_json else None
-    with _reported_errors(), Store(_store_path(store), create=False) as opened, _closing(bar):
+    with _reported_errors(), Store(_store_path(store), create=False) as opened, \
+            step_bar("diversity", progress and not as_json) as tell:
         report = reports.diversity_report(opened, run or [], corpora=corpus or [], by=by,
                                           reference=reference, size=size, embed=embed,
-                                          resampling=_resampling(resamples),
-                                          on_progress=bar.update if bar else None)
+                                          resampling=_resampling(resamples), on_progress=tell)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return
@@ -192,12 +181,11 @@ def realism(
     from workbench.analysis import reports
     from workbench.store import Store
 
-    bar = StepBar("realism") if progress and not as_json else None
-    with _reported_errors(), Store(_store_path(store), create=False) as opened, _closing(bar):
+    with _reported_errors(), Store(_store_path(store), create=False) as opened, \
+            step_bar("realism", progress and not as_json) as tell:
         report = reports.realism_report(
             opened, run or [], reference, corpora=corpus or [], second_reference=second_reference,
-            cap=cap, embed=embed, resampling=_resampling(resamples),
-            on_progress=bar.update if bar else None)
+            cap=cap, embed=embed, resampling=_resampling(resamples), on_progress=tell)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return

@@ -3,7 +3,13 @@ the estimated time left (tqdm's), off when stderr is not a terminal."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workbench.analysis.steps import StepProgress
 
 
 class CountBar:
@@ -48,3 +54,15 @@ class StepBar:
     def close(self) -> None:
         """End the bar's line."""
         self._bar.close()
+
+
+@contextlib.contextmanager
+def step_bar(description: str, shown: bool) -> Iterator[StepProgress | None]:
+    """A :class:`StepBar`'s ``update`` for a job's ``on_progress`` while the block runs (None
+    when not ``shown``: ``--no-progress`` or ``--json``); its line is ended whatever happens."""
+    bar = StepBar(description) if shown else None
+    try:
+        yield bar.update if bar is not None else None
+    finally:
+        if bar is not None:
+            bar.close()
