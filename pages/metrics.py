@@ -76,10 +76,12 @@ with arcs_tab:  # before Realism, whose st.stop() ends the script
     arc_by = a1.selectbox("Arcs per", ["run", "level:arc", "persona"], key="metrics_arcs_by")
     arc_refs = a2.multiselect("Real corpora (yardstick)", corpora, key="metrics_arcs_refs")
     if st.button("Compute arcs", key="metrics_arcs_go", type="primary"):
+        st.session_state["metrics_arcs_args"] = (key, arc_by, tuple(arc_refs))
+    if (args := st.session_state.get("metrics_arcs_args")) and args[0] == key:
         try:
-            with Store(STORE) as store:
-                arc_view = arcs.arc_results(store, run_ids, measured, by=arc_by,
-                                            references=arc_refs)
+            arc_view = computed("arcs", args, lambda store, tell: arcs.arc_results(
+                store, list(args[0][1]), list(args[0][2]), by=args[1], references=list(args[2]),
+                on_progress=tell))
         except ValueError as exc:  # an axis no conversation has
             st.error(inert_markdown(str(exc)))
         else:

@@ -345,7 +345,7 @@ def recoverability(
     Results come axis by axis, embeddings before TF-IDF. ``on_progress`` is told one step per
     axis and feature set (:func:`steps`), each moving by its cross-validations.
     """
-    from workbench.analysis.steps import within
+    from workbench.analysis.steps import counted
 
     if embeddings is None and texts is None:
         raise ValueError("give embeddings, texts or both")
@@ -358,11 +358,9 @@ def recoverability(
             if len(x) != len(levels):
                 raise ValueError(f"axis {axis!r}: {len(levels)} levels but {len(x)} {features}")
             what = f"recovering {axis} from {FEATURE_NAMES[features]}"
-            tell, on_fit = within(on_progress, len(results), 1, total), None
-            if tell is not None:
-                tell(0, 1, f"{what}: {1 + permutations} cross-validations")
-                on_fit = (lambda done, fits, tell=tell, what=what: tell(
-                    done, fits, f"{what}: {done} of {fits} cross-validations"))
+            if on_progress is not None:
+                on_progress(len(results), total, f"{what}: {1 + permutations} cross-validations")
+            on_fit = counted(on_progress, len(results), total, what, "cross-validations")
             results.append(recover_levels(
                 x, levels, axis=axis, features=features,  # type: ignore[arg-type]
                 folds=folds, seed=seed, threshold=threshold, permutations=permutations,

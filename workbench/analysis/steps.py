@@ -29,6 +29,17 @@ def within(on_progress: StepProgress | None, first: int, span: int,
     return lambda done, total, what: on_progress(first + span * done / max(total, 1), steps, what)
 
 
+def counted(on_progress: StepProgress | None, step: int, steps: int, what: str,
+            noun: str = "") -> Callable[[int, int], None] | None:
+    """A count callback ``(done, total)`` inside step ``step`` of a job: the bar moves across the
+    step and says ``what: done of total noun`` (None when the job tells nobody)."""
+    if on_progress is None:
+        return None
+    return lambda done, total: on_progress(step + done / max(total, 1), steps,
+                                           f"{what}: {done:,} of {total:,}"
+                                           + (f" {noun}" if noun else ""))
+
+
 def embed_step(store: Store, texts: Sequence[str], model: str | None, step: int, steps: int,
                on_progress: StepProgress | None) -> None:
     """Encode (and cache) every text not yet in the store, telling the counts: the slow part of
@@ -37,8 +48,8 @@ def embed_step(store: Store, texts: Sequence[str], model: str | None, step: int,
     if on_progress is None:
         return
     on_progress(step, steps, f"embedding {len(set(texts)):,} texts (cached ones are reused)")
-    vectors(store, texts, model, on_progress=lambda done, total: on_progress(
-        step + done / max(total, 1), steps, f"embedding new texts: {done:,} of {total:,}"))
+    vectors(store, texts, model, on_progress=counted(on_progress, step, steps,
+                                                     "embedding new texts"))
 
 
 def words_per_turn(turns: PatientTurns) -> list[int]:

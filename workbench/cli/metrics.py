@@ -142,6 +142,7 @@ def arcs(
         "--reference", help="Real corpus measured as the yardstick (repeat).")] = None,
     resamples: ResamplesOption = None,
     as_json: JsonOption = False,
+    progress: ProgressOption = True,
     store: StoreOption = None,
 ) -> None:
     """Emotional arcs of patient turns: how early the affect resolves, how often it does not,
@@ -149,9 +150,11 @@ def arcs(
     from workbench.store import Store
     from workbench.views.arcs import arc_results, arc_rows
 
-    with _reported_errors(), Store(_store_path(store)) as opened:
+    with _reported_errors(), Store(_store_path(store)) as opened, \
+            step_bar("arcs", progress and not as_json) as tell:
         results = arc_results(opened, run or [], corpus or [], by=by,
-                              references=reference or [], resampling=_resampling(resamples))
+                              references=reference or [], resampling=_resampling(resamples),
+                              on_progress=tell)
     if as_json:
         typer.echo(results.model_dump_json(indent=2))
         return
@@ -232,6 +235,7 @@ def questionnaire(
         "--allow-remote", help="Allow hosts that are not this machine (clinical material "
         "leaves it).")] = False,
     as_json: JsonOption = False,
+    progress: ProgressOption = True,
     store: StoreOption = None,
 ) -> None:
     """Questionnaire fidelity: the conversation's simulated patient answers the PHQ-9, GAD-7 or
@@ -249,7 +253,7 @@ def questionnaire(
         fail(f"--instrument takes {' or '.join(INSTRUMENTS)}, got {instrument!r}", 2)
     settings = load_settings()
 
-    async def measure(opened: Store):
+    async def measure(opened: Store, tell):
         spec = model or opened.get_transcript(conversation).patient_model
         if not spec:
             fail(f"conversation {conversation} has no patient model; give --model", 2)
@@ -257,14 +261,16 @@ def questionnaire(
                               hosts=host or settings.ollama_hosts,
                               allow_remote=allow_remote or settings.allow_remote)
         try:
-            return await questionnaire_fidelity(opened, conversation, backend, instrument)
+            return await questionnaire_fidelity(opened, conversation, backend, instrument,
+                                                on_progress=tell)
         finally:
             await backend.aclose()
 
     # UnknownBackendSpec is a ValueError: a bad spec is a bad invocation (2).
     with user_errors({(UnknownConversation, ValueError): 2, (BackendError, StoreError): 1}), \
-            Store(_store_path(store), create=False) as opened:
-        result = asyncio.run(measure(opened))
+            Store(_store_path(store), create=False) as opened, \
+            step_bar(instrument, progress and not as_json) as tell:
+        result = asyncio.run(measure(opened, tell))
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
