@@ -3,14 +3,6 @@ in order and against one total; `workbench analyze` draws them as one bar on a t
 
 from __future__ import annotations
 
-import fcntl
-import os
-import pty
-import struct
-import subprocess
-import sys
-import termios
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -19,24 +11,10 @@ import pytest
 from tests.analysis_embed.conftest import fake_vector, fill_store
 from tests.analysis_embed.test_titles import MODEL, numbered_titles
 from tests.support import OllamaTestServer
+from tests.support.progress import assert_in_order, cli_env, on_a_terminal, recorder
 from workbench.analysis import clusters, corpus, recoverability, steps, titles
 from workbench.analysis.embeddings import bundled_model_path, embed_texts
 from workbench.store import Store
-
-ROOT = Path(__file__).resolve().parents[2]
-Told = list[tuple[float, int, str]]
-
-
-def recorder() -> tuple[Told, steps.StepProgress]:
-    told: Told = []
-    return told, lambda done, total, what: told.append((done, total, what))
-
-
-def assert_in_order(told: Told, total: int) -> None:
-    """Every call against one total, the share done never going back, within 0..total."""
-    assert told and {t for _, t, _ in told} == {total}
-    dones = [d for d, _, _ in told]
-    assert dones == sorted(dones) and 0 <= dones[0] and dones[-1] <= total
 
 
 @pytest.mark.skipif(bundled_model_path() is None, reason="needs the offline all-MiniLM-L6-v2 "
@@ -101,37 +79,9 @@ def test_a_part_moves_the_jobs_bar_across_its_own_span() -> None:
     assert steps.within(None, 1, 3, 5) is None
 
 
-def on_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
-    """Run ``python -m workbench ARGS`` with stderr on a pseudo-terminal (as in a shell), stdout
-    piped: (exit status, stdout, what the terminal showed)."""
-    main, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 250, 0, 0))
-    screen: list[bytes] = []
-
-    def read() -> None:  # drain the terminal while the command runs, so it never blocks
-        while True:
-            try:
-                chunk = os.read(main, 4096)
-            except OSError:  # EIO: the command closed its end
-                return
-            if not chunk:
-                return
-            screen.append(chunk)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    proc = subprocess.run([sys.executable, "-m", "workbench", *args], stdout=subprocess.PIPE,
-                          stderr=follower, env=env, cwd=ROOT, timeout=600, check=False)
-    os.close(follower)
-    reader.join(timeout=60)
-    os.close(main)
-    return proc.returncode, proc.stdout.decode(), b"".join(screen).decode(errors="replace")
-
-
 def test_analyze_clusters_shows_one_bar_on_the_terminal(filled, tmp_path: Path) -> None:
     path, run_id = filled  # fake vectors cached: no model is loaded
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1",
-           "WORKBENCH_SETTINGS": str(tmp_path / "settings.json")}
+    env = cli_env(tmp_path / "settings.json")
     args = ["analyze", "clusters", "--run", run_id, "--store", str(path), "--k", "3",
             "--projection", "pca", "--titles", f"ollama/{MODEL}"]
     with OllamaTestServer(models=[MODEL], reply_fn=numbered_titles) as srv:
@@ -152,8 +102,7 @@ def test_analyze_clusters_shows_one_bar_on_the_terminal(filled, tmp_path: Path) 
 
 def test_analyze_recoverability_shows_each_axis_on_the_terminal(filled, tmp_path: Path) -> None:
     path, run_id = filled
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1",
-           "WORKBENCH_SETTINGS": str(tmp_path / "settings.json")}
+    env = cli_env(tmp_path / "settings.json")
     status, out, screen = on_a_terminal(
         ["analyze", "recoverability", "--run", run_id, "--store", str(path),
          "--permutations", "2"], env)

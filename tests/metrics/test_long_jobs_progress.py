@@ -4,13 +4,12 @@ sample, moving with its conversations) and questionnaire fidelity (one step per 
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
-from tests.analysis_embed.test_progress import ROOT, assert_in_order, on_a_terminal, recorder
 from tests.metrics.conftest import MetricsStore
 from tests.metrics.test_questionnaire_fidelity import stored_conversation
 from tests.support import OllamaTestServer
+from tests.support.progress import assert_in_order, cli_env, on_a_terminal, recorder
 from workbench.analysis import questionnaire_fidelity as qf
 from workbench.backends import OllamaBackend
 from workbench.store import Store
@@ -34,11 +33,10 @@ def test_arcs_tell_each_sample_read_then_scored(metrics_store: MetricsStore) -> 
 
 def test_metrics_arcs_shows_its_bar_on_the_terminal(metrics_store: MetricsStore,
                                                     tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1",
-           "WORKBENCH_SETTINGS": str(tmp_path / "settings.json")}
     status, out, screen = on_a_terminal(
         ["metrics", "arcs", "--run", metrics_store.hand_run_id, "--reference", "ward",
-         "--resamples", "20", "--store", str(metrics_store.path)], env)
+         "--resamples", "20", "--store", str(metrics_store.path)],
+        cli_env(tmp_path / "settings.json"))
     assert status == 0, screen
     assert "Arcs by run" in out
     for what in ("arcs:", "reading corpus ward", "scoring the affect of ward: 6 of 6",
