@@ -1,31 +1,40 @@
 """Clusters: a map of a run's patients in embedding space, coloured by any axis, level, model, run,
 scenario or cluster; a lasso or box selection lists the conversations to open."""
 
-import time
-
 import streamlit as st
 
 from workbench.analysis import corpus, embeddings, mapping
 from workbench.backends import BackendError
 from workbench.settings import load_settings
 from workbench.store import Store
+from workbench.views import clusters as view
+from workbench.views.progress import bar_counts, bar_steps, remember
+from workbench.views.tables import run_label
 from workbench.views.transcript_view import inert_markdown
-from workbench.views.progress import fraction, progress_line
 
 settings = load_settings()
 STORE = str(settings.store_path)
 st.title("Clusters")
 
-
-# The computations live in workbench.analysis.mapping; the page only caches them.
+# Reading is one query each; the long jobs (embedding, map, titles, recoverability) get a bar.
 cached_units = st.cache_data(show_spinner="Reading the patient text…", max_entries=4)(
     mapping.units)
 cached_coverage = st.cache_data(show_spinner="Looking up cached embeddings…", max_entries=4)(
     mapping.coverage)
-cached_map = st.cache_data(show_spinner="Projecting and clustering…", max_entries=16)(
-    mapping.build)
-cached_recoverability = st.cache_data(show_spinner="Cross-validating classifiers…",
-                                      max_entries=16)(mapping.recover)
+
+
+def computed(name: str, args: tuple, compute, stop: dict | None = None):
+    """``compute(on_progress)`` once per ``args`` in this session behind a progress bar and a Stop
+    button: a click reruns the page, interrupting the job; ``stop`` keeps it from restarting."""
+    cache = st.session_state.setdefault("clusters_computed", {})
+    if (name, args) not in cache:
+        holder = st.empty()  # the Stop button and the bar go once the job is done
+        box = holder.container()
+        box.button("Stop", key=f"clusters_{name}_stop", icon=":material/stop_circle:",
+                   on_click=st.session_state.update, kwargs=stop or {})
+        remember(cache, (name, args), compute(bar_steps(box.progress(0.0, "Starting…"))), most=6)
+        holder.empty()
+    return cache[(name, args)]
 
 
 with Store(STORE) as store:
@@ -36,8 +45,7 @@ if not sizes:
 
 c1, c2, c3 = st.columns([3, 1, 2])
 run_ids = c1.multiselect("Runs", list(sizes), default=corpus.default_runs(list(sizes.values())),
-                         key="clusters_runs", format_func=lambda r: f"{r} · {sizes[r].name} · "
-                         f"{sizes[r].conversations:,} conversations")
+                         key="clusters_runs", format_func=lambda r: run_label(sizes[r]))
 unit = c2.radio("Unit", corpus.UNITS, key="clusters_unit",
                 help="conversation: a conversation's patient side; turn: each patient turn.")
 model = c3.text_input("Embedding model", embeddings.DEFAULT_MODEL, key="clusters_model")
@@ -47,17 +55,15 @@ if not run_ids:
 
 key = mapping.map_key(STORE, run_ids, unit, model, sizes)
 most = sum(sizes[r].units(unit) for r in run_ids)
-if most > corpus.SMALL_MAP_UNITS and st.session_state.get("clusters_chosen") != key:
+if view.must_ask(most, corpus.SMALL_MAP_UNITS, key, st.session_state):
     st.info(f"Up to {most:,} {unit}s: reading and mapping them takes a while.")
-    if not st.button(f"Map these {unit}s", key="clusters_go"):
+    if not st.button(f"Map these {unit}s", key="clusters_go",
+                     on_click=lambda: st.session_state.update(clusters_chosen=key)):
         st.stop()
-    st.session_state["clusters_chosen"] = key
 
 # Imported once there is something to map: the first visit stays light.
-from workbench.analysis import clusters as cl
-from workbench.analysis import figures, titles
-from workbench.analysis import recoverability as rec
-from workbench.analysis.projection import available_methods
+from workbench.analysis import clusters as cl, figures, recoverability as rec, titles  # noqa: E402
+from workbench.analysis.projection import available_methods  # noqa: E402
 
 units = cached_units(key)
 n_texts = len(units)
@@ -65,18 +71,13 @@ if not n_texts:
     st.info("These runs have no patient text yet.")
     st.stop()
 if (cached := cached_coverage(key, units)) < 1:
-    st.warning(inert_markdown(f"{1 - cached:.0%} of the {n_texts} texts have no {model} "
-                              "embedding yet. From a terminal: workbench embed --run "
-                              f"{run_ids[0]} --unit {unit}"))
+    st.warning(view.missing_embeddings(cached, n_texts, model, run_ids[0], unit))
     if not st.button("Embed them now", key="clusters_embed"):
         st.stop()
     # A click on Stop reruns the page, which interrupts the job; vectors so far stay cached.
     st.button("Stop", key="clusters_stop", icon=":material/stop_circle:")
-    bar, started = st.progress(0.0, text="Embedding…"), time.monotonic()
-    with Store(STORE) as store:
-        embeddings.embed_texts(store, units["text"].to_list(), model, on_progress=lambda done, n:
-                               bar.progress(fraction(done, n), text=progress_line(
-                                   done, n, time.monotonic() - started, "new texts embedded")))
+    bar = st.progress(0.0, text="Embedding…")
+    mapping.vectors(key, units, on_progress=bar_counts(bar, "new texts embedded"))
     cached_coverage.clear()
     st.rerun()
 
@@ -86,9 +87,11 @@ clustering = c2.selectbox("Clustering", ["kmeans", "hdbscan"], key="clusters_clu
 k = c3.number_input("k (k-means)", 2, 50, min(8, max(2, n_texts // 5)), key="clusters_k")
 min_size = c4.number_input("Min cluster size (HDBSCAN)", 2, 500, 5, key="clusters_min_size")
 map_id = (key, projection, clustering, int(k), int(min_size))
-result = cached_map(key, units, *map_id[1:])
+result = computed("map", map_id, lambda tell: mapping.build(key, units, *map_id[1:], tell),
+                  stop={"clusters_chosen": None, "clusters_stopped": key})
 frame, axes = result.frame, corpus.axis_columns(result.frame)
-named = st.session_state.get("clusters_titles", {}).get(map_id)
+spec = settings.default_patient_model
+named = st.session_state.get("clusters_computed", {}).get(("titles", (map_id, spec)))
 color_by = st.selectbox("Colour by", corpus.colour_choices(frame), index=1 if axes else 0,
                         format_func=lambda c: c.replace("axis:", "axis · "), key="clusters_color")
 
@@ -103,33 +106,26 @@ with right:
     if result.separation:
         st.plotly_chart(figures.separation_figure(result.separation), key="clusters_separation")
         st.dataframe(cl.separation_rows(result.separation), hide_index=True)
-        st.caption(f"**Silhouette**: {cl.DEFINITIONS['silhouette']}  \n"
-                   f"**NMI**: {cl.DEFINITIONS['nmi']}")
+        st.caption(view.separation_caption(cl.DEFINITIONS))
     else:
         st.caption("These conversations have no persona axes.")
 
-points = (event or {}).get("selection", {}).get("points", [])
-selected = list(dict.fromkeys(p["customdata"][0] for p in points if p.get("customdata")))
-if selected:
+if selected := view.selected_conversations(event):
     st.subheader(f"Selected: {len(selected)} conversations")
     chosen = corpus.conversations_among(frame, selected)
     for row in chosen.head(30).iter_rows(named=True):
-        st.page_link("../pages/transcripts.py", icon=":material/forum:",
-                     label=inert_markdown(f"{row['conversation_id']} · "
-                                          f"{row['levels'] or 'no levels'}"),
+        st.page_link("../pages/transcripts.py", icon=":material/forum:", label=view.link_label(row),
                      query_params={"conversation": row["conversation_id"]})
     if len(chosen) > 30:
         st.caption(f"…and {len(chosen) - 30} more; narrow the selection.")
 
 with st.expander("Cluster keywords (c-TF-IDF) and titles", expanded=named is not None):
     st.caption(cl.DEFINITIONS["c_tf_idf"])
-    spec = settings.default_patient_model
     if spec and st.button(inert_markdown(f"Name clusters with {spec}"), key="clusters_name"):
         try:
-            with st.spinner(f"Asking {spec} for a title per cluster…"):
-                named = titles.name_clusters(spec, result, hosts=settings.ollama_hosts,
-                                             allow_remote=settings.allow_remote)
-            st.session_state["clusters_titles"] = {map_id: named}
+            computed("titles", (map_id, spec), lambda tell: titles.name_clusters(
+                spec, result, hosts=settings.ollama_hosts, allow_remote=settings.allow_remote,
+                on_progress=tell))
             st.rerun()  # the map's legend above takes the titles
         except BackendError as exc:
             st.error(inert_markdown(exc.message))
@@ -142,15 +138,13 @@ st.caption(rec.DEFINITIONS["recoverability"] + " " + rec.DEFINITIONS["pair_confu
 permutations = st.number_input("Permutations (0: none; 19 is the fewest that can reach "
                                "p ≤ 0.05)", 0, 999, 19, key="clusters_permutations")
 if axes and st.toggle("Compute (seconds, times the permutations)", key="clusters_recover"):
-    results = cached_recoverability(key, units, int(permutations))
+    results = computed("recover", (key, int(permutations)), lambda tell: mapping.recover(
+        key, units, int(permutations), tell), stop={"clusters_recover": False})
     st.plotly_chart(figures.recoverability_figure(results), key="clusters_recoverability")
     for r in results:
         st.text(rec.describe(r))
         for pair in r.collapsed:
-            st.warning(f"**{inert_markdown(r.axis)}** ({r.features}): levels "
-                       f"{inert_markdown(pair.a)} and {inert_markdown(pair.b)} collapse into "
-                       f"each other (pair confusion {pair.confusion:.0%}).")
+            st.warning(view.collapse_warning(r.axis, r.features, pair.a, pair.b, pair.confusion))
     with st.expander("Confusion matrices (rows: intended level)"):
         for r in (r for r in results if r.confusion):
-            st.markdown(f"**{inert_markdown(r.axis)}** · {inert_markdown(r.features)}")
             st.plotly_chart(figures.confusion_figure(r), key=f"clusters_cm_{r.axis}_{r.features}")

@@ -2,8 +2,6 @@
 realism against a reference corpus, every figure with its interval, its n and its yardsticks.
 Every figure is defined in docs/METRICS.md."""
 
-import time
-
 import streamlit as st
 
 from workbench.analysis import corpus, reports, roles
@@ -11,8 +9,8 @@ from workbench.settings import load_settings
 from workbench.store import Store
 from workbench.views import arcs
 from workbench.views.plots import diversity_figure, realism_figure, turn_length_figure
-from workbench.views.progress import fraction, step_line
-from workbench.views.tables import axis_ids_of_facets
+from workbench.views.progress import bar_steps, remember
+from workbench.views.tables import axis_ids_of_facets, run_label
 from workbench.views.transcript_view import inert_markdown
 
 settings = load_settings()
@@ -29,17 +27,9 @@ def computed(name: str, args: tuple, compute):
         slot = st.empty()  # the Stop button goes once the job is done
         slot.button("Stop", key=f"metrics_{name}_stop", icon=":material/stop_circle:",
                     on_click=st.session_state.pop, args=(f"metrics_{name}_args", None))
-        bar, started = st.progress(0.0, text="Starting…"), time.monotonic()
-
-        def tell(done: float, total: int, what: str) -> None:
-            bar.progress(fraction(int(done * 100), total * 100), text=inert_markdown(
-                step_line(done, total, what, time.monotonic() - started)))
-
+        bar = st.progress(0.0, text="Starting…")
         with Store(STORE) as store:
-            result = compute(store, tell)
-        if len(cache) >= 8:  # keep the session's memory bounded
-            cache.pop(next(iter(cache)))
-        cache[(name, args)] = result
+            remember(cache, (name, args), compute(store, bar_steps(bar)))
         bar.empty()
         slot.empty()
     return cache[(name, args)]
@@ -61,8 +51,7 @@ if not sizes and not corpora:
 
 c1, c2, c3 = st.columns([3, 2, 2])
 run_ids = c1.multiselect("Runs", list(sizes), default=list(sizes)[:1], key="metrics_runs",
-                         format_func=lambda r: f"{r} · {sizes[r].name} · "
-                         f"{sizes[r].conversations:,} conversations")
+                         format_func=lambda r: run_label(sizes[r]))
 measured = c2.multiselect("Corpora measured", corpora, key="metrics_corpora",
                           help="Imported corpora on the measured side (real, or another "
                           "simulator's dataset), mixed freely with runs.")
@@ -87,10 +76,12 @@ with arcs_tab:  # before Realism, whose st.stop() ends the script
     arc_by = a1.selectbox("Arcs per", ["run", "level:arc", "persona"], key="metrics_arcs_by")
     arc_refs = a2.multiselect("Real corpora (yardstick)", corpora, key="metrics_arcs_refs")
     if st.button("Compute arcs", key="metrics_arcs_go", type="primary"):
+        st.session_state["metrics_arcs_args"] = (key, arc_by, tuple(arc_refs))
+    if (args := st.session_state.get("metrics_arcs_args")) and args[0] == key:
         try:
-            with Store(STORE) as store:
-                arc_view = arcs.arc_results(store, run_ids, measured, by=arc_by,
-                                            references=arc_refs)
+            arc_view = computed("arcs", args, lambda store, tell: arcs.arc_results(
+                store, list(args[0][1]), list(args[0][2]), by=args[1], references=list(args[2]),
+                on_progress=tell))
         except ValueError as exc:  # an axis no conversation has
             st.error(inert_markdown(str(exc)))
         else:

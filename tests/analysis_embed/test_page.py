@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from tests.analysis_embed.conftest import CountingEncoder, fill_store
 from tests.app.conftest import shown
 from tests.support import OllamaTestServer
-from workbench.analysis import corpus, embeddings
+from workbench.analysis import corpus, embeddings, mapping
 from workbench.store import Store
 
 APP = str(Path(__file__).resolve().parents[2] / "workbench" / "app.py")
@@ -171,3 +171,28 @@ def test_naming_without_a_server_says_how_to_start_one(monkeypatch, filled) -> N
     (error,) = at.error
     assert f"Cannot connect to the model server at {url}" in shown(error.value)
     assert "ollama serve" in error.value
+
+
+def test_jobs_leave_no_bar_and_a_stopped_map_waits_for_its_button(monkeypatch, filled) -> None:
+    path, run_id = filled
+    at = open_page(monkeypatch, path)
+    at.toggle(key="clusters_recover").set_value(True).run()
+    assert not at.exception, at.exception
+    assert not at.get("progress")  # map and recoverability done: their bars and Stops are gone
+    assert not [b for b in at.button if b.key and b.key.endswith("_stop")]
+    titles = {json.loads(c.proto.spec)["layout"].get("title", {}).get("text")
+              for c in at.get("plotly_chart")}
+    assert {"confusion · embeddings", "mood · tfidf"} <= titles  # each confusion matrix named
+
+    # What the map's Stop button leaves in the session: the map waits until asked again.
+    with Store(path) as store:
+        sizes = {r.id: r for r in corpus.run_sizes(store)}
+    key = mapping.map_key(str(path), [run_id], "conversation", embeddings.DEFAULT_MODEL, sizes)
+    at.session_state["clusters_computed"] = {}
+    at.session_state["clusters_chosen"] = None
+    at.session_state["clusters_stopped"] = key
+    at.run()
+    assert not at.exception, at.exception
+    assert at.button(key="clusters_go") and not at.get("plotly_chart")
+    at.button(key="clusters_go").click().run()
+    assert any("12 conversations · projection" in c.value for c in at.caption)

@@ -115,3 +115,6 @@ def test_the_arcs_tab_plots_and_tabulates_runs_beside_a_real_corpus(
     assert list(table["side"]) == ["measured", "real (yardstick)"]
     assert list(table["conversations"])[0] == "2"
     assert any("VADER compound" in c.value for c in at.caption)
+    at.selectbox(key="metrics_by").set_value("persona").run()  # another widget: kept, no bar
+    assert not at.exception and not at.get("progress")
+    assert [df for df in at.dataframe if "side" in df.value.columns]

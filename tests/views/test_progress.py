@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from workbench.views.progress import duration, fraction, progress_line, time_left
+from tests.app.conftest import shown
+from workbench.views.progress import (
+    bar_counts,
+    bar_steps,
+    duration,
+    fraction,
+    progress_line,
+    remember,
+    time_left,
+)
 
 
 def test_estimate_uses_only_this_jobs_pace() -> None:
@@ -23,3 +32,44 @@ def test_durations_and_fractions() -> None:
     assert [duration(s) for s in (0.4, 59, 61, 3725)] == ["0 s", "59 s", "1 min 1 s",
                                                           "1 h 2 min"]
     assert fraction(0, 0) == 1.0 and fraction(3, 4) == 0.75 and fraction(5, 4) == 1.0
+
+
+class Bar:
+    """What a page's ``st.progress`` bar receives."""
+
+    def __init__(self) -> None:
+        self.shown: list[tuple[float, str | None]] = []
+
+    def progress(self, value: float, text: str | None = None) -> None:
+        self.shown.append((value, text))
+
+
+def test_a_step_callback_moves_a_page_bar_with_escaped_words() -> None:
+    clock = iter([100.0, 110.0, 130.0]).__next__  # started, then two updates
+    bar = Bar()
+    tell = bar_steps(bar, clock)
+    tell(1, 4, "projecting 3,300 points with UMAP")
+    tell(2.5, 4, "recovering *mood* from TF-IDF: 3 of 20 cross-validations")
+    value, text = bar.shown[0]
+    assert value == 0.25 and text is not None
+    assert shown(text) == ("projecting 3,300 points with UMAP · step 2 of 4 · 10 s elapsed · "
+                           "about 30 s left")
+    value, text = bar.shown[1]
+    assert value == 0.625 and text is not None
+    assert "\\*mood\\*" in text  # inert: the words are not Markdown
+    assert "step 3 of 4" in text and "about 18 s left" in shown(text)
+
+
+def test_a_count_callback_moves_a_page_bar() -> None:
+    clock = iter([0.0, 20.0]).__next__
+    bar = Bar()
+    bar_counts(bar, "new texts embedded", clock)(1_200, 3_300)
+    assert bar.shown == [(1_200 / 3_300, "1,200 of 3,300 new texts embedded · 20 s elapsed · "
+                                         "about 35 s left")]
+
+
+def test_a_sessions_results_stay_bounded_oldest_out() -> None:
+    cache: dict[object, object] = {}
+    for n in range(5):
+        assert remember(cache, ("map", n), n * 10, most=3) == n * 10
+    assert cache == {("map", 2): 20, ("map", 3): 30, ("map", 4): 40}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +22,7 @@ from workbench.analysis.bootstrap import Estimate, Interval, Resampling, estimat
 
 if TYPE_CHECKING:
     from workbench.analysis.samples import Conversations
+    from workbench.analysis.steps import StepProgress
 
 FLAT = 0.1
 """Change of mean affect between thirds below which a step counts as flat."""
@@ -114,16 +115,24 @@ class ArcReport(BaseModel):
     arcs: list[ConversationArc]
 
 
-def conversation_arcs(sample: Conversations) -> list[ConversationArc]:
-    """The arc of every conversation of a sample that has a patient turn with text."""
+def conversation_arcs(sample: Conversations,
+                      on_progress: Callable[[int, int], None] | None = None
+                      ) -> list[ConversationArc]:
+    """The arc of every conversation of a sample that has a patient turn with text;
+    ``on_progress(done, total)`` after each hundredth of the conversations (a page's bar is not
+    sent thousands of updates)."""
     arcs = []
-    for t in sample.transcripts:
+    total = len(sample.transcripts)
+    every = max(1, total // 100)
+    for done, t in enumerate(sample.transcripts, 1):
         texts = [x.text for x in t.turns if x.role == "patient" and x.text.strip()]
-        if not texts:
-            continue
-        scores = turn_affect(texts)
-        arcs.append(ConversationArc(conversation=t.id, scores=scores, shape=arc_shape(scores),
-                                    resolution=resolution_position(scores)))
+        if texts:
+            scores = turn_affect(texts)
+            arcs.append(ConversationArc(conversation=t.id, scores=scores,
+                                        shape=arc_shape(scores),
+                                        resolution=resolution_position(scores)))
+        if on_progress is not None and (done % every == 0 or done == total):
+            on_progress(done, total)
     return arcs
 
 
@@ -157,9 +166,14 @@ def arc_report(name: str, arcs: Sequence[ConversationArc],
 
 
 def sample_arcs(sample: Conversations, by: str | None = None,
-                resampling: Resampling | None = None) -> list[ArcReport]:
+                resampling: Resampling | None = None,
+                on_progress: StepProgress | None = None) -> list[ArcReport]:
     """Arc reports of a sample, whole or grouped (``run``, ``level:arc``...; see
-    ``Conversations.grouped``)."""
+    ``Conversations.grouped``); ``on_progress`` is told one step per group, moving with its
+    conversations."""
+    from workbench.analysis.steps import counted
+
     groups = sample.grouped(by) if by else {sample.name: sample}
-    return [arc_report(name, conversation_arcs(group), resampling)
-            for name, group in groups.items()]
+    return [arc_report(name, conversation_arcs(group, counted(
+        on_progress, step, len(groups), f"scoring the affect of {name}", "conversations")),
+        resampling) for step, (name, group) in enumerate(groups.items())]

@@ -14,14 +14,20 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+if TYPE_CHECKING:
+    from workbench.analysis.steps import StepProgress
+
 ClusterMethod = Literal["kmeans", "hdbscan"]
 NOISE = -1
 """HDBSCAN's label for points in no cluster."""
+MAP_STEPS = 3
+"""Steps :func:`build_map` tells: projecting, clustering, keywords and separation (each one
+library call or a few; no step reports a share of itself)."""
 DEFINITIONS = {
     "silhouette": "Silhouette of the units grouped by an axis's levels (cosine): mean over units "
     "of (b − a) / max(a, b), a = mean distance to its own level, b = to the nearest "
@@ -192,6 +198,7 @@ def build_map(
     k: int = 8,
     min_cluster_size: int = 5,
     seed: int = 0,
+    on_progress: StepProgress | None = None,
 ) -> ClusterMap:
     """Project, cluster, find keywords and measure axis separation for a units frame.
 
@@ -203,16 +210,27 @@ def build_map(
         k: clusters for k-means.
         min_cluster_size: smallest cluster for HDBSCAN.
         seed: seed of the projection and of k-means.
+        on_progress: told before each of the :data:`MAP_STEPS` steps, with its counts.
     """
     import polars as pl
 
     from workbench.analysis.corpus import levels_by_axis
-    from workbench.analysis.projection import project
+    from workbench.analysis.projection import NAMES, project, resolve
 
     if len(units) != len(vectors):
         raise ValueError(f"{len(units)} units but {len(vectors)} vectors")
+    tell = on_progress or (lambda done, total, what: None)
+    n = len(units)
+    method = resolve(projection)
+    tell(0, MAP_STEPS, f"projecting {n:,} points with {NAMES.get(method, method)}")
     placed = project(vectors, projection, seed)  # type: ignore[arg-type]
+    tell(1, MAP_STEPS, f"clustering {n:,} points with " + (
+        f"k-means (k = {min(k, n)})" if clustering == "kmeans"
+        else f"HDBSCAN (smallest cluster {min_cluster_size})"))
     labels = cluster(vectors, clustering, k=k, min_cluster_size=min_cluster_size, seed=seed)
+    axes = levels_by_axis(units)
+    tell(2, MAP_STEPS, f"keywords of {len(set(labels.tolist())):,} clusters and the separation "
+         f"of {len(axes)} axes")
     frame = units.with_columns(
         pl.Series("x", placed.xy[:, 0]),
         pl.Series("y", placed.xy[:, 1]),
@@ -225,7 +243,7 @@ def build_map(
         frame=frame,
         projection=placed.method,
         keywords=keywords,
-        separation=axis_separation(vectors, levels_by_axis(units), labels),
+        separation=axis_separation(vectors, axes, labels),
     )
 
 

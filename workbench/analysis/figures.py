@@ -162,10 +162,11 @@ def confusion_figure(result: AxisRecoverability) -> go.Figure:
         )
     )
     fig.update_layout(
+        title={"text": f"{html.escape(result.axis)} · {result.features}", "font": {"size": 14}},
         xaxis={"title": "predicted"},
         yaxis={"title": "intended", "autorange": "reversed"},
-        margin={"t": 30, "b": 10},
-        height=260,
+        margin={"t": 40, "b": 10},
+        height=270,
     )
     return fig
 

@@ -17,6 +17,8 @@ from workbench.store import Store
 if TYPE_CHECKING:
     import numpy as np
 
+    from workbench.analysis.steps import StepProgress
+
 
 class MapKey(NamedTuple):
     """The units to map, and the sizes that make a grown run a new map."""
@@ -49,26 +51,33 @@ def coverage(key: MapKey, _units: Any) -> float:
         return embeddings.cached_fraction(store, _units["text"].to_list(), key.model)
 
 
-def vectors(key: MapKey, _units: Any) -> np.ndarray:
-    """The units' embeddings (from the store cache; missing ones are encoded and cached)."""
+def vectors(key: MapKey, _units: Any,
+            on_progress: embeddings.ProgressCallback | None = None) -> np.ndarray:
+    """The units' embeddings (from the store cache; missing ones are encoded and cached, telling
+    ``on_progress(done, total)`` after each batch)."""
     with Store(key.store) as store:
-        return embeddings.embed_texts(store, _units["text"].to_list(), key.model).vectors
+        return embeddings.embed_texts(store, _units["text"].to_list(), key.model,
+                                      on_progress=on_progress).vectors
 
 
 def build(key: MapKey, _units: Any, projection: str, clustering: str, k: int,
-          min_size: int) -> Any:
-    """Projection, clusters, keywords and axis separation (``clusters.build_map``), seed 0."""
+          min_size: int, on_progress: StepProgress | None = None) -> Any:
+    """Projection, clusters, keywords and axis separation (``clusters.build_map``), seed 0;
+    ``on_progress`` is told its steps."""
     from workbench.analysis import clusters
 
     return clusters.build_map(_units, vectors(key, _units), projection=projection,
-                              clustering=clustering, k=k, min_cluster_size=min_size, seed=0)
+                              clustering=clustering, k=k, min_cluster_size=min_size, seed=0,
+                              on_progress=on_progress)
 
 
-def recover(key: MapKey, _units: Any, permutations: int) -> Any:
-    """Cross-validated recoverability of every axis, on embeddings and on TF-IDF."""
+def recover(key: MapKey, _units: Any, permutations: int,
+            on_progress: StepProgress | None = None) -> Any:
+    """Cross-validated recoverability of every axis, on embeddings and on TF-IDF;
+    ``on_progress`` is told one step per axis and feature set."""
     from workbench.analysis import recoverability
 
     return recoverability.recoverability(
         corpus.levels_by_axis(_units), embeddings=vectors(key, _units),
         texts=_units["text"].to_list(), permutations=permutations,
-        **corpus.fold_labels(_units))
+        on_progress=on_progress, **corpus.fold_labels(_units))

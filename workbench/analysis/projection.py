@@ -21,6 +21,8 @@ DEFINITIONS = {
     "mean little.",
     "umap": "UMAP: keeps local neighbourhoods (cosine) and more of the global layout than t-SNE.",
 }
+NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+"""How each method is written in words."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,13 @@ class Projection:
 def umap_available() -> bool:
     """Whether umap-learn is installed (without importing it)."""
     return importlib.util.find_spec("umap") is not None
+
+
+def resolve(method: str) -> str:
+    """The method ``auto`` stands for here (UMAP if installed, else PCA); others unchanged."""
+    if method == "auto":
+        return "umap" if umap_available() else "pca"
+    return method
 
 
 def available_methods() -> list[str]:
@@ -58,8 +67,7 @@ def project(vectors: np.ndarray, method: Method = "auto", seed: int = 0) -> Proj
     """
     if method not in METHODS:
         raise ValueError(f"unknown projection {method!r}; expected one of {', '.join(METHODS)}")
-    if method == "auto":
-        method = "umap" if umap_available() else "pca"
+    method = resolve(method)  # type: ignore[assignment]
     x = np.asarray(vectors, dtype=np.float64)
     n = x.shape[0]
     if n == 0:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -31,6 +31,9 @@ from workbench.domain.questionnaires import (
 )
 from workbench.domain.transcript import Transcript
 from workbench.store import Store
+
+if TYPE_CHECKING:
+    from workbench.analysis.steps import StepProgress
 
 Instrument = Literal["phq9", "gad7", "mini_ipip"]
 INSTRUMENTS: dict[Instrument, tuple[str, ...]] = {
@@ -257,6 +260,7 @@ async def questionnaire_fidelity(
     backend: Backend,
     instrument: Instrument = "phq9",
     options: ChatOptions | None = None,
+    on_progress: StepProgress | None = None,
 ) -> FidelityResult:
     """Ask the conversation's simulated patient every item, in character, and compare.
 
@@ -266,6 +270,7 @@ async def questionnaire_fidelity(
         backend: the patient's model (build it from the transcript's ``patient_model`` spec).
         instrument: ``phq9``, ``gad7`` or ``mini_ipip``.
         options: generation options (default: the backend's).
+        on_progress: told before each item (one step an item: a model call each).
 
     Raises:
         UnknownConversation: no such conversation.
@@ -283,7 +288,10 @@ async def questionnaire_fidelity(
                          f"questionnaires.{instrument}.items to its profile or persona YAML")
     context = patient_messages(transcript)
     replies = []
-    for index in range(len(INSTRUMENTS[instrument])):
+    items = len(INSTRUMENTS[instrument])
+    for index in range(items):
+        if on_progress is not None:
+            on_progress(index, items, f"asking item {index + 1} in character")
         question = {"role": "user", "content": item_question(instrument, index)}
         replies.append((await backend.chat([*context, question], options)).text)
     return compare_answers(conversation_id, instrument, replies, intended)

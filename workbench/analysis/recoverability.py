@@ -21,8 +21,8 @@ that were predicted as the other one, ``(C[a,b] + C[b,a]) / (C[a,a] + C[a,b] + C
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from typing import Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -30,9 +30,14 @@ from pydantic import BaseModel, ConfigDict
 from workbench.analysis.bootstrap import Interval, wilson_interval
 from workbench.analysis.duplicates import duplicate_groups
 
+if TYPE_CHECKING:
+    from workbench.analysis.steps import StepProgress
+
 Features = Literal["embeddings", "tfidf"]
 COLLAPSE_THRESHOLD = 0.4
 """Pair confusion above which two levels are flagged as collapsed."""
+FEATURE_NAMES = {"embeddings": "embeddings", "tfidf": "TF-IDF"}
+"""How each feature set is written in words."""
 DEFAULT_FOLDS = 5
 DEFAULT_PERMUTATIONS = 19
 """Label shuffles of the permutation test by default: the fewest that can reach p <= 0.05."""
@@ -202,6 +207,7 @@ def recover_levels(
     personas: Sequence[str | None] | None = None,
     profiles: Sequence[str | None] | None = None,
     texts: Sequence[str] | None = None,
+    on_fit: Callable[[int, int], None] | None = None,
 ) -> AxisRecoverability:
     """Cross-validated recoverability of one axis, folds grouped by persona (or profile).
 
@@ -219,6 +225,8 @@ def recover_levels(
         profiles: profile of each unit (folds keep a profile together when it carries several
             levels of the axis).
         texts: text of each unit, to find duplicates (default ``x`` when it is texts).
+        on_fit: called as ``on_fit(done, total)`` after each cross-validation (the real levels'
+            first, then each shuffle's; ``total`` is ``1 + permutations``).
     """
     from sklearn.model_selection import StratifiedGroupKFold
 
@@ -232,19 +240,9 @@ def recover_levels(
 
     def untested(reason: str) -> AxisRecoverability:
         return AxisRecoverability(
-            axis=axis,
-            features=features,
-            n=len(y),
-            levels=names,
-            accuracy=None,
-            interval=None,
-            chance=None,
-            above_chance=None,
-            confusion=[],
-            collapsed=[],
-            folds=0,
-            note=note + reason,
-        )
+            axis=axis, features=features, n=len(y), levels=names, accuracy=None, interval=None,
+            chance=None, above_chance=None, confusion=[], collapsed=[], folds=0,
+            note=note + reason)
 
     if len(names) < 2:
         return untested("Fewer than 2 levels with at least 2 units: nothing to tell apart.")
@@ -268,7 +266,10 @@ def recover_levels(
     else:
         data = [x[i] for i in keep]
     splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    fits = 1 + permutations
     predicted = _predict(features, seed, data, y, splitter, groups)
+    if on_fit is not None:
+        on_fit(1, fits)
     index = {lev: k for k, lev in enumerate(names)}
     confusion = np.zeros((len(names), len(names)), dtype=int)
     for truth, guess in zip(y, predicted, strict=True):
@@ -283,12 +284,14 @@ def recover_levels(
     null_accuracy = p_value = None
     if permutations > 0:
         rng = np.random.default_rng(seed)
-        null = np.array(
-            [
-                np.mean(_predict(features, seed, data, shuffled, splitter, groups) == shuffled)
-                for shuffled in (_shuffle(y, groups, rng) for _ in range(permutations))
-            ]
-        )
+        scores = []
+        for done in range(2, fits + 1):
+            shuffled = _shuffle(y, groups, rng)
+            scores.append(np.mean(_predict(features, seed, data, shuffled, splitter, groups)
+                                  == shuffled))
+            if on_fit is not None:
+                on_fit(done, fits)
+        null = np.array(scores)
         null_accuracy = float(null.mean())
         p_value = float((1 + np.sum(null >= accuracy - 1e-12)) / (1 + permutations))
         above = p_value <= 0.05
@@ -334,37 +337,40 @@ def recoverability(
     permutations: int = 0,
     personas: Sequence[str | None] | None = None,
     profiles: Sequence[str | None] | None = None,
+    on_progress: StepProgress | None = None,
 ) -> list[AxisRecoverability]:
     """Recoverability of every axis, from embeddings and/or TF-IDF of texts (whichever given),
     folds grouped by persona or profile (see :func:`recover_levels`).
 
-    Results come axis by axis, embeddings before TF-IDF.
+    Results come axis by axis, embeddings before TF-IDF. ``on_progress`` is told one step per
+    axis and feature set (:func:`steps`), each moving by its cross-validations.
     """
+    from workbench.analysis.steps import counted
+
     if embeddings is None and texts is None:
         raise ValueError("give embeddings, texts or both")
-    results = []
+    results: list[AxisRecoverability] = []
+    total = steps(levels_by_axis, (embeddings is not None) + (texts is not None))
     for axis, levels in sorted(levels_by_axis.items()):
         for features, x in (("embeddings", embeddings), ("tfidf", texts)):
             if x is None:
                 continue
             if len(x) != len(levels):
                 raise ValueError(f"axis {axis!r}: {len(levels)} levels but {len(x)} {features}")
-            results.append(
-                recover_levels(
-                    x,
-                    levels,
-                    axis=axis,
-                    features=features,  # type: ignore[arg-type]
-                    folds=folds,
-                    seed=seed,
-                    threshold=threshold,
-                    permutations=permutations,
-                    personas=personas,
-                    profiles=profiles,
-                    texts=texts,
-                )
-            )
+            what = f"recovering {axis} from {FEATURE_NAMES[features]}"
+            if on_progress is not None:
+                on_progress(len(results), total, f"{what}: {1 + permutations} cross-validations")
+            on_fit = counted(on_progress, len(results), total, what, "cross-validations")
+            results.append(recover_levels(
+                x, levels, axis=axis, features=features,  # type: ignore[arg-type]
+                folds=folds, seed=seed, threshold=threshold, permutations=permutations,
+                personas=personas, profiles=profiles, texts=texts, on_fit=on_fit))
     return results
+
+
+def steps(levels_by_axis: Mapping[str, Sequence[str | None]], feature_sets: int) -> int:
+    """Steps :func:`recoverability` tells: one per axis and feature set."""
+    return len(levels_by_axis) * feature_sets
 
 
 def describe(result: AxisRecoverability) -> str:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from workbench.analysis.clusters import ClusterMap
+    from workbench.analysis.steps import StepProgress
     from workbench.backends import Backend, ChatOptions
 
 MAX_WORDS = 5
@@ -121,9 +122,12 @@ def clean_title(reply: str) -> str:
 
 
 async def write_titles(
-    backend: Backend, briefs: Sequence[ClusterBrief], options: ChatOptions | None = None
+    backend: Backend, briefs: Sequence[ClusterBrief], options: ChatOptions | None = None,
+    on_progress: StepProgress | None = None,
 ) -> dict[int, str]:
     """Ask ``backend`` for each cluster's title, after checking it is reachable and has the model.
+
+    ``on_progress`` is told before each cluster: one step a cluster.
 
     Returns:
         Cluster → cleaned title; clusters whose reply left nothing usable are absent.
@@ -136,7 +140,9 @@ async def write_titles(
     options = options or ChatOptions(temperature=0.0, seed=0, num_predict=32, timeout_s=60.0)
     await backend.check()
     titles: dict[int, str] = {}
-    for brief in briefs:
+    for done, brief in enumerate(briefs):
+        if on_progress is not None:
+            on_progress(done, len(briefs), f"asking for the title of cluster {brief.cluster}")
         reply = await backend.chat(title_messages(brief), options)
         title = clean_title(reply.text)
         if title:
@@ -151,6 +157,7 @@ def name_clusters(
     hosts: Sequence[str] | None = None,
     allow_remote: bool = False,
     options: ChatOptions | None = None,
+    on_progress: StepProgress | None = None,
 ) -> dict[int, str]:
     """Titles for a map's clusters from the model a backend spec names (blocking).
 
@@ -160,6 +167,7 @@ def name_clusters(
         hosts: Ollama servers (default: ``OLLAMA_HOST``).
         allow_remote: allow a server that is not this machine.
         options: generation options (default: greedy, short).
+        on_progress: told before each cluster's request (one step a cluster).
 
     Raises:
         BackendError: unknown spec, remote host refused, server unreachable, model not pulled.
@@ -171,7 +179,7 @@ def name_clusters(
 
     async def run() -> dict[int, str]:
         async with backend:
-            return await write_titles(backend, briefs, options)
+            return await write_titles(backend, briefs, options, on_progress)
 
     return asyncio.run(run())
 

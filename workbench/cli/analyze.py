@@ -51,8 +51,10 @@ ModelOption = Annotated[
         "--model", help="sentence-transformers model (default: all-MiniLM-L6-v2, offline copy)."
     ),
 ]
-EmbedProgressOption = Annotated[
-    bool, typer.Option("--progress/--no-progress", help="Show a progress bar while embedding.")
+ProgressOption = Annotated[
+    bool, typer.Option("--progress/--no-progress", help="Show a progress bar on stderr: each step "
+                       "(embedding, projecting, clustering, each axis...) with its counts and "
+                       "the time left (off when stderr is not a terminal).")
 ]
 
 
@@ -131,7 +133,7 @@ def recoverability_command(
         bool,
         typer.Option("--json", help="Print JSON (a list, one object per axis and feature set)."),
     ] = False,
-    progress: EmbedProgressOption = True,
+    progress: ProgressOption = True,
     store: StoreOption = None,
 ) -> None:
     """Can each axis's intended level be recovered from the transcripts?
@@ -146,26 +148,33 @@ def recoverability_command(
     from workbench.analysis.corpus import fold_labels, levels_by_axis, load_units
     from workbench.analysis.embeddings import embed_texts
     from workbench.analysis.recoverability import describe, recoverability
+    from workbench.analysis.recoverability import steps as recoverability_steps
+    from workbench.analysis.steps import embed_step, within
+    from workbench.cli.progress import step_bar
     from workbench.store import Store
 
     wanted = {f.strip() for f in features.split(",") if f.strip()}
     if not wanted or wanted - {"embeddings", "tfidf"}:
         fail(f"--features takes embeddings and/or tfidf, got {features!r}", 2)
-    with _reported_errors(), Store(_store_path(store), create=False) as db:
+    embedded = "embeddings" in wanted
+    with _reported_errors(), Store(_store_path(store), create=False) as db, \
+            step_bar("recoverability", progress and not as_json) as tell:
         units = load_units(db, run, unit)  # type: ignore[arg-type]
-        texts = units["text"].to_list()
-        vectors = (
-            embed_texts(db, texts, model, progress=progress and not as_json).vectors
-            if "embeddings" in wanted
-            else None
-        )
+        texts, levels = units["text"].to_list(), levels_by_axis(units)
+        fits = recoverability_steps(levels, len(wanted))
+        steps = embedded + fits
+        vectors = None
+        if embedded:
+            embed_step(db, texts, model, 0, steps, tell)
+            vectors = embed_texts(db, texts, model).vectors
         results = recoverability(
-            levels_by_axis(units),
+            levels,
             embeddings=vectors,
             texts=texts if "tfidf" in wanted else None,
             folds=folds,
             seed=seed,
             permutations=permutations,
+            on_progress=within(tell, embedded, fits, steps),
             **fold_labels(units),
         )
     if as_json:
@@ -201,7 +210,7 @@ def clusters_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON (the clusters and the axis separation).")
     ] = False,
-    progress: EmbedProgressOption = True,
+    progress: ProgressOption = True,
     store: StoreOption = None,
 ) -> None:
     """Cluster the patient text of runs: each cluster's size and c-TF-IDF keywords (and a title
@@ -209,10 +218,12 @@ def clusters_command(
 
     Example:  workbench analyze clusters --run r-20261126-021530-ab12 --titles ollama/llama3.2:3b
     """
-    from workbench.analysis.clusters import build_map, keyword_rows
+    from workbench.analysis.clusters import MAP_STEPS, build_map, keyword_rows
     from workbench.analysis.corpus import load_units
     from workbench.analysis.embeddings import embed_texts
+    from workbench.analysis.steps import embed_step, within
     from workbench.backends import parse_spec
+    from workbench.cli.progress import step_bar
     from workbench.settings import load_settings
     from workbench.store import Store
 
@@ -220,28 +231,32 @@ def clusters_command(
         fail(f"--clustering takes kmeans or hdbscan, got {clustering!r}", 2)
     settings = load_settings()
     spec = titles if titles is None or "/" in titles else f"ollama/{titles}"
-    with _reported_errors(), Store(_store_path(store), create=False) as db:
+    # One bar: embedding, the map's steps, then one step for the titles (a cluster at a time).
+    steps = 1 + MAP_STEPS + (spec is not None)
+    with _reported_errors(), Store(_store_path(store), create=False) as db, \
+            step_bar("clusters", progress and not as_json) as tell:
         if spec is not None:
             parse_spec(spec)  # a malformed spec fails before minutes of embedding
         units = load_units(db, run, unit)  # type: ignore[arg-type]
-        vectors = embed_texts(
-            db, units["text"].to_list(), model, progress=progress and not as_json
-        ).vectors
+        texts = units["text"].to_list()
+        embed_step(db, texts, model, 0, steps, tell)
         result = build_map(
             units,
-            vectors,
+            embed_texts(db, texts, model).vectors,
             projection=projection,
             clustering=clustering,  # type: ignore[arg-type]
             k=k,
             min_cluster_size=min_cluster_size,
             seed=0,
+            on_progress=within(tell, 1, MAP_STEPS, steps),
         )
         named = None
         if spec is not None:
             from workbench.analysis.titles import name_clusters
 
             named = name_clusters(
-                spec, result, hosts=settings.ollama_hosts, allow_remote=settings.allow_remote
+                spec, result, hosts=settings.ollama_hosts, allow_remote=settings.allow_remote,
+                on_progress=within(tell, 1 + MAP_STEPS, 1, steps),
             )
     rows = keyword_rows(result, named)
     if as_json:

@@ -16,7 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from workbench.cli.errors import valid_ids
-from workbench.cli.progress import StepBar
+from workbench.cli.progress import step_bar
 
 app = typer.Typer(
     help="Diversity of runs' patient turns and their realism against a reference corpus.",
@@ -87,16 +87,6 @@ ProgressOption = Annotated[bool, typer.Option(
     "and the time left (off when stderr is not a terminal).")]
 
 
-@contextlib.contextmanager
-def _closing(bar: StepBar | None) -> Iterator[None]:
-    """Close the bar (ending its line) whatever happens."""
-    try:
-        yield
-    finally:
-        if bar is not None:
-            bar.close()
-
-
 @app.command("diversity")
 def diversity(
     run: RunOption = None,
@@ -120,12 +110,11 @@ def diversity(
     from workbench.analysis import reports
     from workbench.store import Store
 
-    bar = StepBar("diversity") if progress and not as_json else None
-    with _reported_errors(), Store(_store_path(store), create=False) as opened, _closing(bar):
+    with _reported_errors(), Store(_store_path(store), create=False) as opened, \
+            step_bar("diversity", progress and not as_json) as tell:
         report = reports.diversity_report(opened, run or [], corpora=corpus or [], by=by,
                                           reference=reference, size=size, embed=embed,
-                                          resampling=_resampling(resamples),
-                                          on_progress=bar.update if bar else None)
+                                          resampling=_resampling(resamples), on_progress=tell)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return
@@ -153,6 +142,7 @@ def arcs(
         "--reference", help="Real corpus measured as the yardstick (repeat).")] = None,
     resamples: ResamplesOption = None,
     as_json: JsonOption = False,
+    progress: ProgressOption = True,
     store: StoreOption = None,
 ) -> None:
     """Emotional arcs of patient turns: how early the affect resolves, how often it does not,
@@ -160,9 +150,11 @@ def arcs(
     from workbench.store import Store
     from workbench.views.arcs import arc_results, arc_rows
 
-    with _reported_errors(), Store(_store_path(store)) as opened:
+    with _reported_errors(), Store(_store_path(store)) as opened, \
+            step_bar("arcs", progress and not as_json) as tell:
         results = arc_results(opened, run or [], corpus or [], by=by,
-                              references=reference or [], resampling=_resampling(resamples))
+                              references=reference or [], resampling=_resampling(resamples),
+                              on_progress=tell)
     if as_json:
         typer.echo(results.model_dump_json(indent=2))
         return
@@ -192,12 +184,11 @@ def realism(
     from workbench.analysis import reports
     from workbench.store import Store
 
-    bar = StepBar("realism") if progress and not as_json else None
-    with _reported_errors(), Store(_store_path(store), create=False) as opened, _closing(bar):
+    with _reported_errors(), Store(_store_path(store), create=False) as opened, \
+            step_bar("realism", progress and not as_json) as tell:
         report = reports.realism_report(
             opened, run or [], reference, corpora=corpus or [], second_reference=second_reference,
-            cap=cap, embed=embed, resampling=_resampling(resamples),
-            on_progress=bar.update if bar else None)
+            cap=cap, embed=embed, resampling=_resampling(resamples), on_progress=tell)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return
@@ -244,6 +235,7 @@ def questionnaire(
         "--allow-remote", help="Allow hosts that are not this machine (clinical material "
         "leaves it).")] = False,
     as_json: JsonOption = False,
+    progress: ProgressOption = True,
     store: StoreOption = None,
 ) -> None:
     """Questionnaire fidelity: the conversation's simulated patient answers the PHQ-9, GAD-7 or
@@ -261,7 +253,7 @@ def questionnaire(
         fail(f"--instrument takes {' or '.join(INSTRUMENTS)}, got {instrument!r}", 2)
     settings = load_settings()
 
-    async def measure(opened: Store):
+    async def measure(opened: Store, tell):
         spec = model or opened.get_transcript(conversation).patient_model
         if not spec:
             fail(f"conversation {conversation} has no patient model; give --model", 2)
@@ -269,14 +261,16 @@ def questionnaire(
                               hosts=host or settings.ollama_hosts,
                               allow_remote=allow_remote or settings.allow_remote)
         try:
-            return await questionnaire_fidelity(opened, conversation, backend, instrument)
+            return await questionnaire_fidelity(opened, conversation, backend, instrument,
+                                                on_progress=tell)
         finally:
             await backend.aclose()
 
     # UnknownBackendSpec is a ValueError: a bad spec is a bad invocation (2).
     with user_errors({(UnknownConversation, ValueError): 2, (BackendError, StoreError): 1}), \
-            Store(_store_path(store), create=False) as opened:
-        result = asyncio.run(measure(opened))
+            Store(_store_path(store), create=False) as opened, \
+            step_bar(instrument, progress and not as_json) as tell:
+        result = asyncio.run(measure(opened, tell))
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return

@@ -3,7 +3,13 @@ the estimated time left (tqdm's), off when stderr is not a terminal."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workbench.analysis.steps import StepProgress
 
 
 class CountBar:
@@ -34,10 +40,11 @@ class StepBar:
     def __init__(self, description: str) -> None:
         from tqdm import tqdm
 
+        # tqdm writes the postfix as ", what": after the times it reads as a clause.
         self._bar = tqdm(desc=description, total=100, unit="%", file=sys.stderr,
                          dynamic_ncols=True, mininterval=0.1, disable=None,
-                         bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix} "
-                                    "[{elapsed}<{remaining}]")
+                         bar_format="{desc}: {percentage:3.0f}%|{bar}| "
+                                    "[{elapsed}<{remaining}]{postfix}")
 
     def update(self, done: float, total: int, what: str) -> None:
         """Show ``done`` of ``total`` steps and what is being done."""
@@ -45,6 +52,26 @@ class StepBar:
         self._bar.set_postfix_str(what, refresh=False)
         self._bar.refresh()
 
+    def finish(self) -> None:
+        """Show the job done: each step reports before it runs, so the last update is short of
+        the whole."""
+        self.update(1, 1, "done")
+
     def close(self) -> None:
         """End the bar's line."""
         self._bar.close()
+
+
+@contextlib.contextmanager
+def step_bar(description: str, shown: bool) -> Iterator[StepProgress | None]:
+    """A :class:`StepBar`'s ``update`` for a job's ``on_progress`` while the block runs (None
+    when not ``shown``: ``--no-progress`` or ``--json``); at 100 % when the block ends well, its
+    line ended whatever happens."""
+    bar = StepBar(description) if shown else None
+    try:
+        yield bar.update if bar is not None else None
+        if bar is not None:
+            bar.finish()
+    finally:
+        if bar is not None:
+            bar.close()

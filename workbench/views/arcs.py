@@ -12,6 +12,7 @@ from workbench.analysis.arcs import BINS, ArcReport, sample_arcs
 from workbench.analysis.bootstrap import Resampling
 from workbench.analysis.figures import hover_text
 from workbench.analysis.samples import corpus_conversations, sample_conversations
+from workbench.analysis.steps import StepProgress, within
 from workbench.store import Store
 from workbench.views.twins import figure, with_interval
 
@@ -37,18 +38,26 @@ class ArcResults(BaseModel):
 
 def arc_results(store: Store, runs: Sequence[str] = (), corpora: Sequence[str] = (), *,
                 by: str = "run", references: Sequence[str] = (),
-                resampling: Resampling | None = None) -> ArcResults:
+                resampling: Resampling | None = None,
+                on_progress: StepProgress | None = None) -> ArcResults:
     """Arcs of runs/corpora grouped ``by`` (run, persona, model, level:<axis>), and of each
-    reference corpus whole.
+    reference corpus whole; ``on_progress`` is told one step for the measured sample and one
+    per reference corpus, each read and then scored conversation by conversation.
 
     Raises:
         ValueError: nothing to measure, an unknown grouping or axis, or an unknown corpus.
         UnknownRun: a run id is not in the store.
     """
+    steps = 1 + len(references)
+    tell = on_progress or (lambda done, total, what: None)
+    tell(0, steps, "reading the measured conversations")
     sample = sample_conversations(store, runs, corpora)
-    groups = sample_arcs(sample, by, resampling)
-    refs = [r for name in references
-            for r in sample_arcs(corpus_conversations(store, name), None, resampling)]
+    groups = sample_arcs(sample, by, resampling, within(on_progress, 0, 1, steps))
+    refs = []
+    for step, name in enumerate(references, 1):
+        tell(step, steps, f"reading corpus {name}")
+        refs += sample_arcs(corpus_conversations(store, name), None, resampling,
+                            within(on_progress, step, 1, steps))
     return ArcResults(by=by, groups=groups, references=refs)
 
 

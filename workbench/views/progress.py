@@ -2,9 +2,27 @@
 
 The estimate is the mean time per item done *in this job* times the items left, so work done
 before (a resumed job, a cached embedding) does not make it look faster than it is.
+:func:`bar_steps` and :func:`bar_counts` turn a library's progress callbacks into those words on
+a page's progress bar (anything with Streamlit's ``progress(value, text=...)``).
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable, MutableMapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from workbench.views.transcript_view import inert_markdown
+
+if TYPE_CHECKING:
+    from workbench.analysis.steps import StepProgress
+
+
+class Bar(Protocol):
+    """A progress bar: ``st.progress(...)``'s return value."""
+
+    def progress(self, value: float, text: str | None = None) -> Any:  # pragma: no cover
+        ...
 
 
 def duration(seconds: float) -> str:
@@ -58,3 +76,38 @@ def step_line(done: float, total: int, what: str, elapsed_s: float) -> str:
              f"{duration(elapsed_s)} elapsed",
              "estimating the time left…" if left is None else f"about {duration(left)} left"]
     return " · ".join(parts)
+
+
+def bar_steps(bar: Bar, clock: Callable[[], float] = time.monotonic) -> StepProgress:
+    """A step callback (``on_progress(steps_done, steps, what)``) that moves ``bar``: the share
+    done and :func:`step_line` (escaped: ``what`` may name a corpus or an axis), timed from now."""
+    started = clock()
+
+    def tell(done: float, total: int, what: str) -> None:
+        bar.progress(fraction(round(done * 100), total * 100), text=inert_markdown(
+            step_line(done, total, what, clock() - started)))
+
+    return tell
+
+
+def bar_counts(bar: Bar, noun: str,
+               clock: Callable[[], float] = time.monotonic) -> Callable[[int, int], None]:
+    """A count callback (``on_progress(done, total)``) that moves ``bar`` with
+    :func:`progress_line` (``noun``: what is counted, plural), timed from now."""
+    started = clock()
+
+    def tell(done: int, total: int) -> None:
+        bar.progress(fraction(done, total),
+                     text=progress_line(done, total, clock() - started, noun))
+
+    return tell
+
+
+def remember(cache: MutableMapping[Hashable, Any], key: Hashable, value: Any,
+             most: int = 8) -> Any:
+    """Keep a long job's ``value`` under ``key`` in a session's ``cache``, dropping the oldest
+    results beyond ``most`` (a session's memory stays bounded); returns ``value``."""
+    while len(cache) >= most:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+    return value

@@ -90,3 +90,8 @@ def scenario_choice(
     if choice == ALL_SCENARIOS:
         return None, axis_order_of(scenarios.values())
     return choice, axis_order_of([scenarios[choice]])
+
+
+def run_label(size: Any) -> str:
+    """A run in a run picker: id, name and conversations (``size``: a ``corpus.run_sizes`` row)."""
+    return f"{size.id} · {size.name} · {size.conversations:,} conversations"
