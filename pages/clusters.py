@@ -1,6 +1,8 @@
 """Clusters: a map of a run's patients in embedding space, coloured by any axis, level, model, run,
 scenario or cluster; a lasso or box selection lists the conversations to open."""
 
+from functools import partial
+
 import streamlit as st
 
 from workbench.analysis import corpus, embeddings, mapping
@@ -8,7 +10,7 @@ from workbench.backends import BackendError
 from workbench.settings import load_settings
 from workbench.store import Store
 from workbench.views import clusters as view
-from workbench.views.progress import bar_counts, bar_steps, remember
+from workbench.views.progress import bar_counts, once_per_session
 from workbench.views.tables import run_label
 from workbench.views.transcript_view import inert_markdown
 
@@ -23,20 +25,7 @@ cached_coverage = st.cache_data(show_spinner="Looking up cached embeddings…", 
     mapping.coverage)
 
 
-def computed(name: str, args: tuple, compute, stop: dict | None = None):
-    """``compute(on_progress)`` once per ``args`` in this session behind a progress bar and a Stop
-    button: a click reruns the page, interrupting the job; ``stop`` keeps it from restarting."""
-    cache = st.session_state.setdefault("clusters_computed", {})
-    if (name, args) not in cache:
-        holder = st.empty()  # the Stop button and the bar go once the job is done
-        box = holder.container()
-        box.button("Stop", key=f"clusters_{name}_stop", icon=":material/stop_circle:",
-                   on_click=st.session_state.update, kwargs=stop or {})
-        remember(cache, (name, args), compute(bar_steps(box.progress(0.0, "Starting…"))), most=6)
-        holder.empty()
-    return cache[(name, args)]
-
-
+job = partial(once_per_session, st, "clusters_computed")  # a long job: bar, Stop, kept
 with Store(STORE) as store:
     sizes = {r.id: r for r in corpus.run_sizes(store)}
 if not sizes:
@@ -87,8 +76,8 @@ clustering = c2.selectbox("Clustering", ["kmeans", "hdbscan"], key="clusters_clu
 k = c3.number_input("k (k-means)", 2, 50, min(8, max(2, n_texts // 5)), key="clusters_k")
 min_size = c4.number_input("Min cluster size (HDBSCAN)", 2, 500, 5, key="clusters_min_size")
 map_id = (key, projection, clustering, int(k), int(min_size))
-result = computed("map", map_id, lambda tell: mapping.build(key, units, *map_id[1:], tell),
-                  stop={"clusters_chosen": None, "clusters_stopped": key})
+result = job("map", map_id, lambda tell: mapping.build(key, units, *map_id[1:], tell),
+             stop={"clusters_chosen": None, "clusters_stopped": key})
 frame, axes = result.frame, corpus.axis_columns(result.frame)
 spec = settings.default_patient_model
 named = st.session_state.get("clusters_computed", {}).get(("titles", (map_id, spec)))
@@ -123,7 +112,7 @@ with st.expander("Cluster keywords (c-TF-IDF) and titles", expanded=named is not
     st.caption(cl.DEFINITIONS["c_tf_idf"])
     if spec and st.button(inert_markdown(f"Name clusters with {spec}"), key="clusters_name"):
         try:
-            computed("titles", (map_id, spec), lambda tell: titles.name_clusters(
+            job("titles", (map_id, spec), lambda tell: titles.name_clusters(
                 spec, result, hosts=settings.ollama_hosts, allow_remote=settings.allow_remote,
                 on_progress=tell))
             st.rerun()  # the map's legend above takes the titles
@@ -138,7 +127,7 @@ st.caption(rec.DEFINITIONS["recoverability"] + " " + rec.DEFINITIONS["pair_confu
 permutations = st.number_input("Permutations (0: none; 19 is the fewest that can reach "
                                "p ≤ 0.05)", 0, 999, 19, key="clusters_permutations")
 if axes and st.toggle("Compute (seconds, times the permutations)", key="clusters_recover"):
-    results = computed("recover", (key, int(permutations)), lambda tell: mapping.recover(
+    results = job("recover", (key, int(permutations)), lambda tell: mapping.recover(
         key, units, int(permutations), tell), stop={"clusters_recover": False})
     st.plotly_chart(figures.recoverability_figure(results), key="clusters_recoverability")
     for r in results:

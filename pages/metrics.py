@@ -9,7 +9,7 @@ from workbench.settings import load_settings
 from workbench.store import Store
 from workbench.views import arcs
 from workbench.views.plots import diversity_figure, realism_figure, turn_length_figure
-from workbench.views.progress import bar_steps, remember
+from workbench.views.progress import once_per_session
 from workbench.views.tables import axis_ids_of_facets, run_label
 from workbench.views.transcript_view import inert_markdown
 
@@ -19,20 +19,12 @@ st.title("Metrics")
 
 
 def computed(name: str, args: tuple, compute):
-    """``compute(store, on_progress)`` once per ``args`` in this session, behind a progress bar with
-    counts and an estimate, and a Stop button (a click reruns the page, which interrupts the
-    job; its callback forgets the request so the job does not start again)."""
-    cache = st.session_state.setdefault("metrics_computed", {})
-    if (name, args) not in cache:
-        slot = st.empty()  # the Stop button goes once the job is done
-        slot.button("Stop", key=f"metrics_{name}_stop", icon=":material/stop_circle:",
-                    on_click=st.session_state.pop, args=(f"metrics_{name}_args", None))
-        bar = st.progress(0.0, text="Starting…")
-        with Store(STORE) as store:
-            remember(cache, (name, args), compute(store, bar_steps(bar)))
-        bar.empty()
-        slot.empty()
-    return cache[(name, args)]
+    """``compute(store, on_progress)`` once per ``args`` in this session, behind a progress bar and
+    a Stop button (which forgets the request, so the job does not start again)."""
+    with Store(STORE) as store:
+        return once_per_session(st, "metrics_computed", name, args,
+                                lambda tell: compute(store, tell),
+                                stop={f"metrics_{name}_args": None})
 
 
 @st.cache_data(show_spinner="Checking role adherence…", max_entries=8)

@@ -73,3 +73,35 @@ def test_a_sessions_results_stay_bounded_oldest_out() -> None:
     for n in range(5):
         assert remember(cache, ("map", n), n * 10, most=3) == n * 10
     assert cache == {("map", 2): 20, ("map", 3): 30, ("map", 4): 40}
+
+
+def _page_with_a_long_job() -> None:
+    import streamlit as st
+
+    from workbench.views.progress import once_per_session
+
+    def compute(tell):
+        st.session_state["runs"] = st.session_state.get("runs", 0) + 1
+        for step in range(3):
+            tell(step, 3, f"part {step + 1}")
+        return sum(st.session_state["args"])
+
+    st.session_state.setdefault("args", (1, 2))
+    value = once_per_session(st, "demo_computed", "sum", st.session_state["args"], compute,
+                             stop={"stopped": True}, most=2)
+    st.write(f"value={value}")
+
+
+def test_a_long_job_runs_once_per_arguments_and_leaves_no_bar_behind() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_page_with_a_long_job, default_timeout=30).run()
+    assert not at.exception and [m.value for m in at.markdown] == ["value=3"]
+    assert not at.get("progress") and not at.button  # bar and Stop gone once done
+    at.run()
+    assert at.session_state["runs"] == 1  # kept: not computed again
+    for args in [(5, 5), (7, 7), (1, 2)]:  # at most two results kept per page
+        at.session_state["args"] = args
+        at.run()
+    assert at.session_state["runs"] == 4 and [m.value for m in at.markdown] == ["value=3"]
+    assert list(at.session_state["demo_computed"]) == [("sum", (7, 7)), ("sum", (1, 2))]

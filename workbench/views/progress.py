@@ -111,3 +111,29 @@ def remember(cache: MutableMapping[Hashable, Any], key: Hashable, value: Any,
         cache.pop(next(iter(cache)))
     cache[key] = value
     return value
+
+
+def once_per_session(ui: Any, cache: str, name: str, args: Hashable,
+                     compute: Callable[[StepProgress], Any], *,
+                     stop: dict[str, Any] | None = None, most: int = 6) -> Any:
+    """``compute(on_progress)`` once per ``(name, args)`` in this browser session, behind a
+    progress bar with counts and an estimate, and a Stop button; later calls return the kept
+    result (at most ``most`` per ``cache``).
+
+    ``st.cache_data`` cannot replay a progress bar, hence a session's own store. A click on Stop
+    reruns the page, which interrupts the job; ``stop`` are the session-state changes it makes so
+    the page does not start the job again.
+
+    Args:
+        ui: the ``streamlit`` module (the page passes it: only pages import Streamlit).
+        cache: the session-state key of this page's results.
+    """
+    kept = ui.session_state.setdefault(cache, {})
+    if (name, args) not in kept:
+        holder = ui.empty()  # the Stop button and the bar go once the job is done
+        box = holder.container()
+        box.button("Stop", key=f"{cache}_{name}_stop", icon=":material/stop_circle:",
+                   on_click=ui.session_state.update, kwargs=stop or {})
+        remember(kept, (name, args), compute(bar_steps(box.progress(0.0, "Starting…"))), most)
+        holder.empty()
+    return kept[(name, args)]
