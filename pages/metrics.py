@@ -7,7 +7,7 @@ import streamlit as st
 from workbench.analysis import corpus, reports, roles
 from workbench.settings import load_settings
 from workbench.store import Store
-from workbench.views import arcs
+from workbench.views import arcs, metrics as view
 from workbench.views.plots import diversity_figure, realism_figure, turn_length_figure
 from workbench.views.progress import once_per_session
 from workbench.views.tables import axis_ids_of_facets, run_label
@@ -59,10 +59,7 @@ diversity_tab, realism_tab, roles_tab, arcs_tab = st.tabs(
     ["Diversity", "Realism", "Role adherence", "Arcs"])
 with roles_tab:  # cheap (regular expressions), so computed without a button
     st.dataframe(roles.role_rows(cached_roles(key)), hide_index=True)
-    st.caption("Patient turns failing each check: count (share [95% bootstrap interval over "
-               "conversations]). A model that stays in role scores 0 everywhere.")
-    for check in roles.CHECKS:
-        st.caption(f"**{roles.LABELS[check.name]}** — {check.description}.")
+    st.caption(view.ROLES_NOTE + "\n\n" + view.role_definitions())
 with arcs_tab:  # before Realism, whose st.stop() ends the script
     a1, a2 = st.columns(2)
     arc_by = a1.selectbox("Arcs per", ["run", "level:arc", "persona"], key="metrics_arcs_by")
@@ -82,16 +79,14 @@ with arcs_tab:  # before Realism, whose st.stop() ends the script
             st.caption(arcs.ARC_CAPTION)
 with diversity_tab:
     d1, d2 = st.columns(2)
-    by = d1.selectbox("Group by", groupings, key="metrics_by", format_func=lambda g: {
-        "run": "run or corpus", "persona": "persona", "model": "patient model"}.get(
-            g, g.replace("level:", "level of ")))
+    by = d1.selectbox("Group by", groupings, key="metrics_by", format_func=view.grouping_label)
     real = d2.selectbox("Real corpus beside (same size)", [None, *corpora], key="metrics_real",
                         format_func=lambda c: "none" if c is None else c)
     if st.button("Compute diversity", key="metrics_diversity_go", type="primary"):
         st.session_state["metrics_diversity_args"] = (key, by, real, embed)
     args = st.session_state.get("metrics_diversity_args")
     if args is None or args[0] != key:
-        st.caption("Diversity takes seconds to minutes on a large run: press the button.")
+        st.caption(view.DIVERSITY_WAITS)
     else:
         try:
             result = computed("diversity", args, lambda store, tell: reports.diversity_report(
@@ -100,18 +95,13 @@ with diversity_tab:
         except ValueError as exc:  # unknown grouping or axis, too few turns
             st.error(inert_markdown(str(exc)))
         else:
-            st.caption(f"Every group measured on {result.size:,} sampled patient turns "
-                       f"({result.first_turn_size:,} first turns): distinct-n, self-BLEU and "
-                       "Vendi depend on sample size, so groups are compared at one size.")
+            st.caption(view.diversity_sample(result))
             metric = st.selectbox("Plot", list(result.definitions), key="metrics_div_plot")
             chart, table = st.tabs(["Chart", "Table"])
             chart.plotly_chart(diversity_figure(result, metric), key="metrics_div_chart")
             table.dataframe(reports.diversity_rows(result), hide_index=True)
-            st.caption("Each cell: value [95% half-sample interval]; ⚠ marks an interval from "
-                       "fewer than 10 units. first_turn_*: over each conversation's first "
-                       "patient turn.")
-            for metric, definition in result.definitions.items():
-                st.caption(f"**{metric}** — {definition}")
+            st.caption(inert_markdown(view.DIVERSITY_NOTE) + "\n\n"
+                       + view.definitions(result.definitions.items()))
             for label, n in result.too_small.items():
                 st.warning(inert_markdown(f"{label} left out: {n} patient turns (fewer than "
                                           f"{result.size})."))
@@ -129,14 +119,12 @@ with realism_tab:
                           format_func=lambda c: "none" if c is None else c,
                           help="Real against real: what two real corpora collected differently "
                           "score.")
-    if second == reference:
-        second = None
     if st.button("Compute realism", key="metrics_realism_go", type="primary"):
-        st.session_state["metrics_realism_args"] = (key, reference, second, embed)
+        st.session_state["metrics_realism_args"] = (key, reference, second if second != reference
+                                                    else None, embed)
     args = st.session_state.get("metrics_realism_args")
     if args is None or args[0] != key:
-        st.caption("The two-sample tests refit a classifier per bootstrap replicate: press the "
-                   "button.")
+        st.caption(view.REALISM_WAITS)
         st.stop()
     try:
         result = computed("realism", args, lambda store, tell: reports.realism_report(
@@ -145,20 +133,13 @@ with realism_tab:
     except ValueError as exc:  # unknown corpus, too few turns
         st.error(inert_markdown(str(exc)))
         st.stop()
-    st.caption(f"{inert_markdown(reports.sample_label(result.runs, result.corpora))}: "
-               f"{result.n_simulated_turns:,} patient turns against {result.n_reference_turns:,} "
-               f"of {inert_markdown(result.reference)}; two-sample tests on at most "
-               f"{result.cap:,} turns a side. Each figure: value [95% interval] and n per side; "
-               "the yardsticks are the same metric between two halves of the reference (by "
-               "conversation) and between the two real corpora — compare against those, not 0.")
+    st.caption(view.realism_sample(result))
     rows = reports.realism_rows(result)
     chart, lengths, table = st.tabs(["Chart", "Turn lengths", "Table"])
     chart.plotly_chart(realism_figure(result), key="metrics_realism_chart")
     lengths.plotly_chart(turn_length_figure(result.turn_words), key="metrics_lengths_chart")
-    table.dataframe([{k: v for k, v in row.items() if k != "definition"} for row in rows],
-                    hide_index=True)
-    for row in rows:
-        st.caption(f"**{row['metric']}** — {row['definition']}")
+    table.dataframe(view.without_definitions(rows), hide_index=True)
+    st.caption(view.definitions((row["metric"], row["definition"]) for row in rows))
     for reason in result.skipped.values():
         st.info(inert_markdown(reason))
     st.subheader("Telling n-grams")
@@ -166,6 +147,5 @@ with realism_tab:
         st.caption(f"{metric}: n-grams that give each side away (logistic-regression weight)")
         st.dataframe(table, hide_index=True)
     st.subheader("LLM tells")
-    st.caption("Share of patient turns with each tell, beside each real corpus; "
-               "'on real text' says when real patients show it too (not a clean tell there).")
+    st.caption(view.TELLS_NOTE)
     st.dataframe(reports.tell_rows(result), hide_index=True)

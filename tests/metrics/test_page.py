@@ -27,7 +27,7 @@ def test_first_view_computes_nothing(monkeypatch, metrics_store: MetricsStore) -
     at = open_page(monkeypatch, metrics_store.path)
     assert at.title[0].value == "Metrics"
     assert len(at.dataframe) == 1  # role adherence only: regular expressions, no model
-    assert any("press the button" in c.value for c in at.caption)
+    assert any("press the button" in shown(c.value) for c in at.caption)
 
 
 def test_role_adherence_is_counted_per_run(monkeypatch, metrics_store: MetricsStore) -> None:
@@ -38,7 +38,7 @@ def test_role_adherence_is_counted_per_run(monkeypatch, metrics_store: MetricsSt
     assert list(table["run"]) == [metrics_store.hand_run_id, metrics_store.run_id]
     assert list(table["patient turns"])[0] == 4  # the hand run: four patient turns
     assert list(table["clinician voice"])[0].startswith("0 (0%")
-    assert any("Narrates the patient in the third person" in c.value for c in at.caption)
+    assert any("Narrates the patient in the third person" in shown(c.value) for c in at.caption)
 
 
 def test_buttons_compute_and_show_the_tables(monkeypatch, metrics_store: MetricsStore) -> None:
@@ -48,7 +48,7 @@ def test_buttons_compute_and_show_the_tables(monkeypatch, metrics_store: Metrics
     assert not at.exception, at.exception
     table = at.dataframe[0].value
     assert table["distinct_1"].iloc[0].startswith("0.385 [")  # 5/13
-    assert any("Distinct-2: unique word pairs" in c.value for c in at.caption)
+    assert any("Distinct-2: unique word pairs" in shown(c.value) for c in at.caption)
 
     at.multiselect(key="metrics_runs").set_value([metrics_store.run_id]).run()
     at.selectbox(key="metrics_by").set_value("level:mood").run()
@@ -79,7 +79,7 @@ def test_buttons_compute_and_show_the_tables(monkeypatch, metrics_store: Metrics
     at.button(key="metrics_diversity_go").click().run()
     assert not at.exception, at.exception
     assert list(at.dataframe[0].value["group"]) == ["ward", "clinic (real)"]
-    assert any("24 sampled patient turns" in c.value for c in at.caption)
+    assert any("24 sampled patient turns" in shown(c.value) for c in at.caption)
 
 
 def test_user_errors_show_on_the_page(monkeypatch, metrics_store: MetricsStore) -> None:
@@ -114,7 +114,7 @@ def test_the_arcs_tab_plots_and_tabulates_runs_beside_a_real_corpus(
     (table,) = [df.value for df in at.dataframe if "side" in df.value.columns]
     assert list(table["side"]) == ["measured", "real (yardstick)"]
     assert list(table["conversations"])[0] == "2"
-    assert any("VADER compound" in c.value for c in at.caption)
+    assert any("VADER compound" in shown(c.value) for c in at.caption)
     at.selectbox(key="metrics_by").set_value("persona").run()  # another widget: kept, no bar
     assert not at.exception and not at.get("progress")
     assert [df for df in at.dataframe if "side" in df.value.columns]
