@@ -20,8 +20,10 @@ import pytest
 
 from tests.browser.conftest import ARTIFACTS, CHROMIUM, Shots, go_to, pick, settle
 from tests.twins.conftest import CONVERSATIONS, write_corpus
+from workbench.analysis.matrix import build_matrix
 from workbench.settings import PROJECT_ROOT
 from workbench.store import Store
+from workbench.views.matrix import cell_options
 
 pytestmark = [
     pytest.mark.browser,
@@ -133,21 +135,31 @@ def test_expert_flow(page: Any, shot: Shots, injected_ollama: tuple[str, str],
     assert resolved.value[0]["label"] == "llm_tell"
     shot(page, "adjudicated")
 
-    # The experiment matrix, then one cell's conversations in Transcripts.
+    # The experiment matrix: a click on a cell lists its conversations; one opens in Transcripts.
     open_page(page, "Experiment matrix")
     with Store(tmp_path / "store.db") as store:
         (run,) = store.list_runs()
+        runs = {run.id: run}
+        transcripts = store.conversations_of_run(run.id, statuses=["done"], with_turns=True)
+    matrix = build_matrix(transcripts, runs, "model", "template", "mean_turns")  # the defaults
     pick(page, "Runs", run.name)
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     shot(page, "matrix")
-    page.get_by_role("tab", name="Table").click()
-    cell = page.get_by_role("combobox", name="Cell")
-    cell.click()
-    page.get_by_role("option").first.click()
+    row, col = cell_options(matrix)[-1]
+    grid = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    assert grid is not None
+    page.mouse.click(grid["x"] + grid["width"] * (matrix.cols.index(col) + 0.5) / len(matrix.cols),
+                     grid["y"] + grid["height"] * (matrix.rows.index(row) + 0.5) / len(matrix.rows))
+    links = page.locator('[data-testid="stPageLink"] a')
+    links.first.wait_for()
     settle(page)
-    link = page.locator('[data-testid="stPageLink"] a').first
-    opened = link.inner_text().split()[-1]  # after the link's icon name
-    link.click()
+    listed = {text.split()[-1] for text in links.all_inner_texts()}  # after each icon's name
+    assert listed == set(matrix.cells[row, col].conversation_ids)
+    shot(page, "matrix-cell-clicked")
+    page.get_by_role("tab", name="Table").click()
+    page.locator('[data-testid="stDataFrame"]').first.wait_for()
+    opened = links.first.inner_text().split()[-1]
+    links.first.click()
     page.get_by_role("heading", name=f"Conversation {opened}").wait_for()
     settle(page)
     shot(page, "matrix-cell-opened")
