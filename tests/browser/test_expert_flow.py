@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,9 +35,11 @@ PAYLOAD = "onerror=alert(1)"
 """In every model reply (the injected payload)."""
 
 
-def workbench(tmp_path: Path, ollama: str, *args: str) -> None:
+def workbench(tmp_path: Path, ollama: str, *args: str, personas: Path | None = None) -> None:
     env = {**os.environ, "WORKBENCH_STORE": str(tmp_path / "store.db"),
            "WORKBENCH_SETTINGS": str(tmp_path / "settings.json"), "OLLAMA_HOST": ollama}
+    if personas is not None:
+        env["WORKBENCH_PERSONAS"] = str(personas)
     done = subprocess.run([sys.executable, "-m", "workbench", *args], cwd=PROJECT_ROOT, env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -76,7 +79,12 @@ def annotate_span(tab: Any, label: str) -> str:
 
 def test_expert_flow(page: Any, shot: Shots, injected_ollama: tuple[str, str],
                      tmp_path: Path) -> None:
-    workbench(tmp_path, injected_ollama[0], "demo", "--yes")
+    # The library in a deep shared folder, as a research group keeps it: its long file paths
+    # are shown whole in the conversation's facts.
+    library = tmp_path / "research-group-shared-drive" / "clinical-simulation-studies" \
+        / "2026-winter-pilot" / "persona-library-version-3-reviewed" / "personas"
+    shutil.copytree(PROJECT_ROOT / "personas", library)
+    workbench(tmp_path, injected_ollama[0], "demo", "--yes", personas=library)
     workbench(tmp_path, injected_ollama[0], "import", "reference",
               str(reference_corpus(tmp_path / "clinic.jsonl")), "--name", "clinic")
     page.reload()
@@ -164,3 +172,13 @@ def test_expert_flow(page: Any, shot: Shots, injected_ollama: tuple[str, str],
     settle(page)
     shot(page, "matrix-cell-opened")
     assert page.get_by_text(PAYLOAD).first.is_visible()  # the payload is text, not markup
+    # The conversation's facts: the long file path and the levels whole, nothing cut.
+    with Store(tmp_path / "store.db") as store:
+        transcript = store.get_transcript(opened)
+        persona = store.get_persona(transcript.persona_hash)
+    facts = page.locator('[data-testid="stMarkdownContainer"]').filter(
+        has_text="persona file").first
+    lines = facts.inner_text().splitlines()
+    assert f"persona file: {persona.source_path}" in lines
+    assert "levels: " + ", ".join(f"{k}={v}" for k, v in transcript.levels.items()) in lines
+    assert facts.evaluate("e => e.scrollWidth <= e.clientWidth")  # no line runs past the box
