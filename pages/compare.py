@@ -16,7 +16,8 @@ from workbench.domain.identifiers import is_valid_id
 from workbench.domain.transcript import Transcript
 from workbench.settings import load_settings
 from workbench.store import ConversationFilter, Store, UnknownConversation
-from workbench.views.transcript_view import chat_bubbles, conversation_label, inert_markdown
+from workbench.views.transcript_view import chat_bubbles, conversation_label, inert_markdown, \
+    inert_table
 
 st.title("Compare")
 settings = load_settings()
@@ -91,7 +92,7 @@ for column, tag, transcript in zip(st.columns(2), "AB", (a, b)):
                     st.caption(bubble.caption)
 
 st.subheader("Side by side", anchor=False)
-st.dataframe(summary_rows(a, b), hide_index=True)
+st.table(inert_table(summary_rows(a, b)), hide_index=True)  # wrapped: levels read whole
 
 st.subheader("Prompts", anchor=False)
 st.dataframe(template_rows(a, b), hide_index=True)

@@ -1,6 +1,7 @@
 """Experiment matrix: the chosen runs laid out by two dimensions (model, prompt template,
 temperature, persona, any axis...), a figure per cell with its n, as a heatmap with its table one
-click away; a cell opens its conversations in Transcripts."""
+click away; a click on a cell (or the Cell box) lists its conversations, each opening in
+Transcripts."""
 
 import streamlit as st
 
@@ -9,7 +10,8 @@ from workbench.analysis.matrix import BASE_FIGURES, build_matrix, definition, di
 from workbench.settings import load_settings
 from workbench.store import Store
 from workbench.views.transcript_view import inert_markdown
-from workbench.views.matrix import cell_options, cell_title, matrix_figure, matrix_rows
+from workbench.views.matrix import cell_options, cell_title, clicked_cell, matrix_figure, \
+    matrix_rows
 
 st.title("Experiment matrix")
 st.caption("A grid of runs by model, prompt version, temperature or any persona axis, one "
@@ -46,8 +48,19 @@ matrix = build_matrix(transcripts, runs, rows_by, cols_by, figure, annotations)
 label = figures[figure]
 st.caption(inert_markdown(f"{label}: {definition(figure)}")
            + (f" Sample size: {matrix.size} patient turns per cell." if matrix.size else ""))
+
+
+def open_clicked() -> None:
+    """A click on a cell picks it in the "Cell" box below (the keyboard's way to the same)."""
+    key = clicked_cell(matrix, st.session_state["matrix_chart"].get("selection"))
+    if key is not None:
+        st.session_state["matrix_cell"] = key
+
+
 chart, table = st.tabs(["Heatmap", "Table"])
-chart.plotly_chart(matrix_figure(matrix, label), key="matrix_chart")
+chart.plotly_chart(matrix_figure(matrix, label, st.session_state.get("matrix_cell")),
+                   key="matrix_chart", on_select=open_clicked, selection_mode="points")
+chart.caption("Click a cell to list its conversations below.")
 table.dataframe(matrix_rows(matrix), hide_index=True)
 
 st.subheader("Open a cell", anchor=False)

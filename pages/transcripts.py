@@ -17,6 +17,7 @@ from workbench.views.transcript_view import (
     chat_bubbles,
     conversation_facts,
     conversation_label,
+    facts_markdown,
     facet_label,
     hit_line,
     inert_markdown,
@@ -136,7 +137,8 @@ with chat:
             st.text(bubble.text)
             st.caption(bubble.caption)
 with side:
-    st.dataframe(conversation_facts(transcript, persona), hide_index=True)
+    with st.container(border=True):  # lines, not a table: a long path breaks, never cut
+        st.markdown(facts_markdown(conversation_facts(transcript, persona)))
     st.markdown(f"[Compare with another conversation](compare?a={quote(transcript.id, safe='')})")
     for side_name in ("patient", "clinician"):
         prompt = getattr(transcript, f"{side_name}_prompt")

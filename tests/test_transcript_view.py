@@ -15,11 +15,13 @@ from workbench.views.transcript_view import (
     browse_filter,
     chat_bubbles,
     conversation_facts,
+    facts_markdown,
     facet_label,
     highlight_snippet,
     hit_line,
     inert_markdown,
     inert_stream,
+    inert_table,
     page_count,
     turn_caption,
 )
@@ -141,6 +143,29 @@ def test_facts_leave_out_what_is_unknown() -> None:
     facts = conversation_facts(Transcript(id="c-1", persona_id="p", levels={"a": "x", "b": "y"}))
     assert {"field": "levels", "value": "a=x, b=y"} in facts
     assert not any(f["field"] in {"run", "persona hash", "failure reason"} for f in facts)
+
+
+@pytest.mark.parametrize("text", PAYLOADS)
+def test_table_cells_headers_and_facts_render_as_the_literal_text(text: str) -> None:
+    markdown_it = pytest.importorskip("markdown_it")
+    parser = markdown_it.MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    ((header, cell),) = inert_table([{text: text}])[0].items()
+    fact = facts_markdown([{"field": "field", "value": text}])
+    for markdown in (header, cell, fact):  # st.table renders Markdown in headers and cells too
+        rendered = parser.render(markdown)
+        assert "<img" not in rendered and "<script" not in rendered and "<a " not in rendered
+        for tag in ("<h1", "<li", "<blockquote", "<hr", "<table", "<em", "<code", "<s>"):
+            assert tag not in rendered
+    body = parser.render(cell).removeprefix("<p>").removesuffix("</p>\n")
+    assert html.unescape(body.replace("<br />\n", "\n")).replace("  \n", "\n") == text
+
+
+def test_facts_are_one_line_each_with_values_as_they_are() -> None:
+    path = "/srv/group-drive/studies/2026/personas/ed_consult/ed_uti_02-plain-B-high-high.yaml"
+    facts = [{"field": "persona file", "value": path}, {"field": "levels", "value": "a=x, b=y"}]
+    lines = facts_markdown(facts).split("  \n")  # hard line breaks
+    assert lines == [f"**persona file**: {inert_markdown(path)}",
+                     f"**levels**: {inert_markdown('a=x, b=y')}"]
 
 
 def test_conversation_rows_have_a_column_per_axis() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import INJECTION, PATIENT_TEXTS, VERBOSE, FilledStore, page
+from tests.app.conftest import INJECTION, PATIENT_TEXTS, VERBOSE, FilledStore, page, shown
 from workbench.store import Store
 
 
@@ -47,10 +47,13 @@ def test_two_prompt_versions_side_by_side_with_their_diff(app_env, filled_store)
     assert lines[1] == f"+++ B {b.id} patient prompt (template {b.patient_template_hash})"
     assert "+Never use medical words the doctor has not used first." in lines
     assert not any(line.startswith("-") for line in lines[2:])  # v2 only adds a rule
-    templates = at.dataframe[1].value
+    templates = at.dataframe[0].value
     assert list(templates["rendered prompts"]) == ["differ", "identical"]
-    figures = dict(zip(at.dataframe[0].value["measure"], at.dataframe[0].value["A"]))
+    side_by_side = at.table[0].value  # a table, so that long values wrap instead of being cut
+    figures = {shown(k): shown(v).replace("\u200b", "")
+               for k, v in zip(side_by_side["measure"], side_by_side["A"])}
     assert figures["turns"] == "10" and figures["patient model"] == "ollama/llama3.2:1b"
+    assert figures["levels"] == ", ".join(f"{k}={v}" for k, v in a.levels.items())
 
 
 def test_pair_from_link_with_identical_prompts(app_env, filled_store) -> None:

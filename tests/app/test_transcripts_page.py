@@ -105,12 +105,16 @@ def test_open_shows_chat_state_persona_and_prompts(at: AppTest, filled_store: Fi
     assert any("confusion: high" in c and "cap 3" in c for c in captions)
     assert any("confusion: high → moderate" in c for c in captions)  # reassured twice
     assert any("tokens" in c and " s " in c for c in captions)
-    facts = dict(zip(at.dataframe[1].value["field"], at.dataframe[1].value["value"]))
+    (box,) = [m.value for m in at.markdown if m.value.startswith("**conversation**")]
+    facts = dict(shown(line).removeprefix("**").split("**: ", 1) for line in box.split("  \n"))
     assert facts["persona"] == "ed_uti_02-plain-B-high-high"
     assert "confusion=high" in facts["levels"] and len(facts["persona hash"]) == 16
     assert facts["profile"] == "ed_uti_02"
     with Store(filled_store.path) as store:
         stored = store.get_transcript(cid)
+        persona = store.get_persona(stored.persona_hash)
+    assert facts["levels"] == ", ".join(f"{k}={v}" for k, v in stored.levels.items())
+    assert facts["persona file"] == persona.source_path  # whole
     assert [c.value for c in at.code] == [stored.patient_prompt]  # a script has no prompt
     expected = f"Patient system prompt · template {stored.patient_template_hash}"
     assert at.expander[-1].label == expected

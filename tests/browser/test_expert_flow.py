@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +21,10 @@ import pytest
 
 from tests.browser.conftest import ARTIFACTS, CHROMIUM, Shots, go_to, pick, settle
 from tests.twins.conftest import CONVERSATIONS, write_corpus
+from workbench.analysis.matrix import build_matrix
 from workbench.settings import PROJECT_ROOT
 from workbench.store import Store
+from workbench.views.matrix import cell_options
 
 pytestmark = [
     pytest.mark.browser,
@@ -32,9 +35,11 @@ PAYLOAD = "onerror=alert(1)"
 """In every model reply (the injected payload)."""
 
 
-def workbench(tmp_path: Path, ollama: str, *args: str) -> None:
+def workbench(tmp_path: Path, ollama: str, *args: str, personas: Path | None = None) -> None:
     env = {**os.environ, "WORKBENCH_STORE": str(tmp_path / "store.db"),
            "WORKBENCH_SETTINGS": str(tmp_path / "settings.json"), "OLLAMA_HOST": ollama}
+    if personas is not None:
+        env["WORKBENCH_PERSONAS"] = str(personas)
     done = subprocess.run([sys.executable, "-m", "workbench", *args], cwd=PROJECT_ROOT, env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -74,7 +79,12 @@ def annotate_span(tab: Any, label: str) -> str:
 
 def test_expert_flow(page: Any, shot: Shots, injected_ollama: tuple[str, str],
                      tmp_path: Path) -> None:
-    workbench(tmp_path, injected_ollama[0], "demo", "--yes")
+    # The library in a deep shared folder, as a research group keeps it: its long file paths
+    # are shown whole in the conversation's facts.
+    library = tmp_path / "research-group-shared-drive" / "clinical-simulation-studies" \
+        / "2026-winter-pilot" / "persona-library-version-3-reviewed" / "personas"
+    shutil.copytree(PROJECT_ROOT / "personas", library)
+    workbench(tmp_path, injected_ollama[0], "demo", "--yes", personas=library)
     workbench(tmp_path, injected_ollama[0], "import", "reference",
               str(reference_corpus(tmp_path / "clinic.jsonl")), "--name", "clinic")
     page.reload()
@@ -149,22 +159,42 @@ def test_expert_flow(page: Any, shot: Shots, injected_ollama: tuple[str, str],
     assert resolved.value[0]["label"] == "llm_tell"
     shot(page, "adjudicated")
 
-    # The experiment matrix, then one cell's conversations in Transcripts.
+    # The experiment matrix: a click on a cell lists its conversations; one opens in Transcripts.
     open_page(page, "Experiment matrix")
     with Store(tmp_path / "store.db") as store:
         (run,) = store.list_runs()
+        runs = {run.id: run}
+        transcripts = store.conversations_of_run(run.id, statuses=["done"], with_turns=True)
+    matrix = build_matrix(transcripts, runs, "model", "template", "mean_turns")  # the defaults
     pick(page, "Runs", run.name)
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     shot(page, "matrix")
-    page.get_by_role("tab", name="Table").click()
-    cell = page.get_by_role("combobox", name="Cell")
-    cell.click()
-    page.get_by_role("option").first.click()
+    row, col = cell_options(matrix)[-1]
+    grid = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    assert grid is not None
+    page.mouse.click(grid["x"] + grid["width"] * (matrix.cols.index(col) + 0.5) / len(matrix.cols),
+                     grid["y"] + grid["height"] * (matrix.rows.index(row) + 0.5) / len(matrix.rows))
+    links = page.locator('[data-testid="stPageLink"] a')
+    links.first.wait_for()
     settle(page)
-    link = page.locator('[data-testid="stPageLink"] a').first
-    opened = link.inner_text().split()[-1]  # after the link's icon name
-    link.click()
+    listed = {text.split()[-1] for text in links.all_inner_texts()}  # after each icon's name
+    assert listed == set(matrix.cells[row, col].conversation_ids)
+    shot(page, "matrix-cell-clicked")
+    page.get_by_role("tab", name="Table").click()
+    page.locator('[data-testid="stDataFrame"]').first.wait_for()
+    opened = links.first.inner_text().split()[-1]
+    links.first.click()
     page.get_by_role("heading", name=f"Conversation {opened}").wait_for()
     settle(page)
     shot(page, "matrix-cell-opened")
     assert page.get_by_text(PAYLOAD).first.is_visible()  # the payload is text, not markup
+    # The conversation's facts: the long file path and the levels whole, nothing cut.
+    with Store(tmp_path / "store.db") as store:
+        transcript = store.get_transcript(opened)
+        persona = store.get_persona(transcript.persona_hash)
+    facts = page.locator('[data-testid="stMarkdownContainer"]').filter(
+        has_text="persona file").first
+    lines = facts.inner_text().splitlines()
+    assert f"persona file: {persona.source_path}" in lines
+    assert "levels: " + ", ".join(f"{k}={v}" for k, v in transcript.levels.items()) in lines
+    assert facts.evaluate("e => e.scrollWidth <= e.clientWidth")  # no line runs past the box

@@ -9,7 +9,8 @@ from tests.app.conftest import FilledStore
 from workbench.analysis.diversity import distinct_n
 from workbench.analysis.matrix import build_matrix, cell_text, dimensions, score_figures
 from workbench.store import Annotation, Store
-from workbench.views.matrix import cell_options, cell_title, matrix_figure, matrix_rows
+from workbench.views.matrix import cell_options, cell_title, clicked_cell, matrix_figure, \
+    matrix_rows
 
 
 def load(filled: FilledStore):
@@ -81,7 +82,7 @@ def test_heatmap_and_table_show_the_same_cells(filled_store: FilledStore) -> Non
     runs, transcripts = load(filled_store)
     matrix = build_matrix(transcripts, runs, "model", "template", "mean_turns")
     figure = matrix_figure(matrix, "Mean turns")
-    (heat,) = figure.data
+    heat, points = figure.data
     assert list(heat.y) == matrix.rows and list(heat.x) == matrix.cols
     table = matrix_rows(matrix)
     for row, z_row, text_row in zip(table, heat.z, heat.text):
@@ -89,6 +90,45 @@ def test_heatmap_and_table_show_the_same_cells(filled_store: FilledStore) -> Non
             cell = matrix.cells.get((row["model"], col))
             assert row[col] == text == cell_text(cell)
             assert z == (None if cell is None else cell.value)
-    assert "Mean number of turns" in heat.customdata[0][0]  # definition one hover away
+    assert "Mean number of turns" in points.hovertext[0]  # definition one hover away
     key = cell_options(matrix)[0]
     assert cell_title(matrix, key).startswith(f"{key[0]} × {key[1]} · ")
+
+
+def test_every_cell_is_a_clickable_point_naming_its_cell(filled_store: FilledStore) -> None:
+    runs, transcripts = load(filled_store)
+    matrix = build_matrix(transcripts, runs, "model", "template", "mean_turns")
+    assert len(matrix.cells) < len(matrix.rows) * len(matrix.cols)  # an empty cell, too
+    heat, points = matrix_figure(matrix, "Mean turns").data
+    assert heat.hoverinfo == "skip"  # the points carry the hover, and report clicks
+    grid = [(r, c) for r in matrix.rows for c in matrix.cols]
+    assert [tuple(d) for d in points.customdata] == grid
+    assert list(zip(points.y, points.x)) == grid  # each point at its own cell's centre
+    # What st.plotly_chart returns for a click: the clicked point with its customdata.
+    for index, key in enumerate(grid):
+        selection = {"points": [{"point_index": index, "customdata": list(key)}]}
+        assert clicked_cell(matrix, selection) == (key if key in matrix.cells else None)
+
+
+def test_a_selection_names_a_cell_only_when_it_points_at_one(filled_store) -> None:
+    runs, transcripts = load(filled_store)
+    matrix = build_matrix(transcripts, runs, "model", "template", "mean_turns")
+    first, *_, last = cell_options(matrix)
+    assert clicked_cell(matrix, None) is None
+    assert clicked_cell(matrix, {"points": []}) is None
+    assert clicked_cell(matrix, {"points": [{"x": 1}]}) is None  # the heatmap's own point
+    assert clicked_cell(matrix, {"points": [{"customdata": ["nobody", "nothing"]}]}) is None
+    both = {"points": [{"customdata": list(first)}, {"customdata": list(last)}]}
+    assert clicked_cell(matrix, both) == last  # shift-click adds points: the latest one
+
+
+def test_the_chosen_cell_is_framed(filled_store: FilledStore) -> None:
+    runs, transcripts = load(filled_store)
+    matrix = build_matrix(transcripts, runs, "model", "template", "mean_turns")
+    assert not matrix_figure(matrix, "Mean turns").layout.shapes
+    row, col = cell_options(matrix)[-1]
+    (frame,) = matrix_figure(matrix, "Mean turns", (row, col)).layout.shapes
+    x, y = matrix.cols.index(col), matrix.rows.index(row)
+    assert frame.x0 < x < frame.x1 and frame.y0 < y < frame.y1
+    assert frame.x1 - frame.x0 < 1 and frame.y1 - frame.y0 < 1  # inside its cell
+    assert not matrix_figure(matrix, "Mean turns", ("nobody", col)).layout.shapes

@@ -166,11 +166,15 @@ def _plan(store_path: Path, patterns: list[str], *, scenario: str | None, levels
     from workbench.simulate import PlanError, RunConfig, parse_levels, select_personas
 
     if not patient_model:
-        raise PlanError("--patient-model is needed, e.g. --patient-model ollama/llama3.2:3b "
-                        "(or set a default patient model on the Settings page).")
+        raise PlanError("none is given; give a model spec such as ollama/llama3.2:3b.",
+                        field="patient_model", command_line="--patient-model is needed, e.g. "
+                        "--patient-model ollama/llama3.2:3b (or set a default patient model on "
+                        "the Settings page).")
     if not clinician:
-        raise PlanError("--clinician is needed: a model such as ollama/llama3.2:3b, or a "
-                        "script such as scripted/ed_intake.")
+        raise PlanError("none is given; give a model such as ollama/llama3.2:3b, or a script "
+                        "such as scripted/ed_intake.", field="clinician", command_line=
+                        "--clinician is needed: a model such as ollama/llama3.2:3b, or a script "
+                        "such as scripted/ed_intake.")
     library = Library(load_settings().personas_dir)
     config = RunConfig(
         personas=select_personas(library, patterns, scenario=scenario),

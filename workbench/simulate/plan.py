@@ -15,7 +15,7 @@ import fnmatch
 import itertools
 import os
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,11 +34,37 @@ if TYPE_CHECKING:
     from workbench.store.records import NewConversation, RunRecord
 
 
-class PlanError(ValueError):
-    """A run cannot be planned as asked (unknown persona, bad level...); the message says why.
+PlanField = Literal["personas", "levels", "patient_model", "clinician"]
+"""The input of a run a :class:`PlanError` is about (a ``RunConfig`` field)."""
+_OPTIONS: dict[str, str] = {"personas": "--personas", "levels": "--level",
+                            "patient_model": "--patient-model", "clinician": "--clinician"}
+"""The command line's option for each field."""
 
-    Broken library files raise ``workbench.library.LibraryError`` instead.
+
+class PlanError(ValueError):
+    """A run cannot be planned as asked (unknown persona, bad level...); says which input and why.
+
+    ``str(exc)`` is the command line's wording, which names its options (``--level
+    confusion=high: …``); a page names its own widgets from the parts instead
+    (``workbench.views.messages.plan_problem``). Broken library files raise
+    ``workbench.library.LibraryError`` instead.
+
+    Args:
+        problem: What is wrong and what to do, in words that name no command-line option.
+        field: The input at fault; None when the error is about no single input.
+        value: What was given there (e.g. ``confusion=high``), or None.
+        command_line: The command line's wording when it is more than
+            ``<option> <value>: <problem>`` (e.g. it names another option to use).
     """
+
+    def __init__(self, problem: str, *, field: PlanField | None = None,
+                 value: str | None = None, command_line: str | None = None) -> None:
+        if command_line is None and field is not None and value is not None:
+            command_line = f"{_OPTIONS[field]} {value}: {problem}"
+        super().__init__(command_line or problem)
+        self.problem = problem
+        self.field = field
+        self.value = value
 
 
 class RunConfig(BaseModel):
@@ -103,13 +129,17 @@ def select_personas(
             close = _close_ids(pattern, known)
             where = f" in scenario {scenario!r}" if scenario else ""
             hint = f" Close matches: {', '.join(close)}." if close else ""
+            found = f"in the library at {library.root}.{hint}"
             raise PlanError(
-                f"No persona {pattern!r}{where} in the library at {library.root}.{hint} "
-                "`workbench personas list` shows them all; globs such as 'ed_*' work too."
-            )
+                f"no such persona{where} {found} The Personas page lists them all.",
+                field="personas", value=pattern,
+                command_line=f"No persona {pattern!r}{where} {found} `workbench personas list` "
+                "shows them all; globs such as 'ed_*' work too.")
         chosen.extend(m for m in matches if m not in chosen)
     if not chosen:
-        raise PlanError("No persona chosen: pass --personas with ids or globs (e.g. 'ed_*').")
+        raise PlanError("none is chosen; choose at least one.", field="personas",
+                        command_line="No persona chosen: pass --personas with ids or globs "
+                        "(e.g. 'ed_*').")
     return chosen
 
 
@@ -135,7 +165,9 @@ def parse_levels(items: Sequence[str]) -> dict[str, str]:
     for item in items:
         axis, sep, level = item.partition("=")
         if not sep or not axis.strip() or not level.strip():
-            raise PlanError(f"--level {item!r}: write it as axis=level, e.g. confusion=high.")
+            raise PlanError("write it as axis=level, e.g. confusion=high.", field="levels",
+                            value=item, command_line=f"--level {item!r}: write it as "
+                            "axis=level, e.g. confusion=high.")
         levels[axis.strip()] = level.strip()
     return levels
 
@@ -152,16 +184,17 @@ def check_levels(library: Library, levels: dict[str, str], persona_ids: Sequence
     used = {a for pid in persona_ids for scenario in [scenarios[personas[pid].scenario]]
             for a in (*scenario.axes, *scenario.optional_axes)}
     for axis_id, level_id in levels.items():
+        given = f"{axis_id}={level_id}"
         if axis_id not in axes:
-            raise PlanError(f"--level {axis_id}={level_id}: no axis {axis_id!r}; axes: "
-                            f"{', '.join(sorted(axes))}.")
+            raise PlanError(f"no axis {axis_id!r}; axes: {', '.join(sorted(axes))}.",
+                            field="levels", value=given)
         if axis_id not in used:
-            raise PlanError(f"--level {axis_id}={level_id}: none of the chosen personas' "
-                            f"scenarios has axis {axis_id!r}.")
+            raise PlanError(f"none of the chosen personas' scenarios has axis {axis_id!r}.",
+                            field="levels", value=given)
         try:
             axes[axis_id].level(level_id)
         except KeyError as exc:
-            raise PlanError(f"--level {axis_id}={level_id}: {exc.args[0]}.") from None
+            raise PlanError(f"{exc.args[0]}.", field="levels", value=given) from None
 
 
 def check_clinician(library: Library, clinician: str, persona_ids: Sequence[str]) -> None:
@@ -185,12 +218,14 @@ def check_clinician(library: Library, clinician: str, persona_ids: Sequence[str]
     personas = library.personas()
     misfits = [pid for pid in persona_ids if personas[pid].scenario != script.scenario]
     if misfits:
+        named = (f"{len(misfits)} chosen persona(s) are not ({', '.join(misfits[:5])}"
+                 f"{', ...' if len(misfits) > 5 else ''})")
         raise PlanError(
-            f"Script {spec.model!r} is written for scenario {script.scenario!r}, but "
-            f"{len(misfits)} chosen persona(s) are not ({', '.join(misfits[:5])}"
-            f"{', ...' if len(misfits) > 5 else ''}). Choose personas with "
-            f"--scenario {script.scenario}, or another script."
-        )
+            f"the script is written for scenario {script.scenario!r}, but {named}. Choose "
+            f"personas of scenario {script.scenario!r}, or another script.",
+            field="clinician", value=clinician,
+            command_line=f"Script {spec.model!r} is written for scenario {script.scenario!r}, "
+            f"but {named}. Choose personas with --scenario {script.scenario}, or another script.")
 
 
 def reachable_states(resolved: ResolvedPersona) -> list[dict[str, str]]:

@@ -42,11 +42,12 @@ def check_twins(library: Library, corpus: str, persona_ids: Sequence[str]) -> No
                if (twin := getattr(profiles.get(personas[pid].profile), "twin", None)) is None
                or twin.corpus != corpus]
     if misfits:
-        raise PlanError(
-            f"replay/{corpus} replays the real conversations of corpus {corpus!r}, but "
-            f"{len(misfits)} chosen persona(s) are not twins of that corpus "
-            f"({', '.join(misfits[:5])}{', ...' if len(misfits) > 5 else ''}). Make twins with "
-            f"`workbench twins make --corpus {corpus}` and choose them (e.g. 'twin_*').")
+        problem = (f"replays the real conversations of corpus {corpus!r}, but {len(misfits)} "
+                   f"chosen persona(s) are not twins of that corpus ({', '.join(misfits[:5])}"
+                   f"{', ...' if len(misfits) > 5 else ''}). Make twins with "
+                   f"`workbench twins make --corpus {corpus}` and choose them (e.g. 'twin_*').")
+        raise PlanError(problem, field="clinician", value=f"replay/{corpus}",
+                        command_line=f"replay/{corpus} {problem}")
 
 
 def replay_plan(store: Store, resolved: ResolvedPersona, corpus: str,
@@ -62,17 +63,18 @@ def replay_plan(store: Store, resolved: ResolvedPersona, corpus: str,
     twin = getattr(resolved.profile, "twin", None)
     if twin is None or twin.corpus != corpus:
         raise PlanError(f"persona {resolved.persona.id!r} is not a twin of corpus {corpus!r}; "
-                        f"replay/{corpus} replays only its twins.")
+                        f"replay/{corpus} replays only its twins.", field="personas")
     try:
         real = store.get_transcript(twin.conversation_id)
     except UnknownConversation:
         raise PlanError(
             f"twin {resolved.persona.id!r} replays conversation {twin.conversation!r} of corpus "
             f"{corpus!r}, which store {store} does not hold; import the corpus first "
-            f"(`workbench import reference FILE --name {corpus}`).") from None
+            f"(`workbench import reference FILE --name {corpus}`).", field="clinician") from None
     turns = [e.clinician for e in exchanges(real.turns)]
     if not turns:
-        raise PlanError(f"conversation {twin.conversation_id!r} has no clinician turn to replay.")
+        raise PlanError(f"conversation {twin.conversation_id!r} has no clinician turn to replay.",
+                        field="clinician")
     # One reply per clinician turn; the extra turn is never taken (the replay ends the
     # conversation after the last reply, as "script") but keeps the limit from claiming it.
     limit = 2 * len(turns) + 1

@@ -13,7 +13,7 @@ import html
 import math
 import re
 import string
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from workbench.domain.sessions import session_of
@@ -62,6 +62,27 @@ def inert_markdown(text: str) -> str:
     as escaping the whole text (see ``inert_stream``).
     """
     return "".join(_ESCAPED.get(c, c) for c in html.escape(text, quote=False))
+
+
+def inert_table(rows: Sequence[Mapping[str, object]]) -> list[dict[str, str]]:
+    """Rows for ``st.table``, every header and cell inert: ``st.table`` renders Markdown in them.
+
+    Unlike ``st.dataframe``, whose columns cut long values at a fixed width, ``st.table`` wraps
+    them at spaces and hyphens, so the levels are read whole.
+    """
+    return [{inert_markdown(str(k)): inert_markdown(str(v)) for k, v in row.items()}
+            for row in rows]
+
+
+def facts_markdown(facts: Sequence[Mapping[str, str]]) -> str:
+    """``field/value`` rows as lines of inert Markdown, ``**field**: value`` each.
+
+    For a narrow column: a paragraph breaks a long file path or id anywhere when it must (a
+    table cannot shrink below its longest unbroken word, and ``st.dataframe`` cuts), and the
+    text stays as it is, so a copied path or id still works.
+    """
+    return "  \n".join(f"**{inert_markdown(row['field'])}**: {inert_markdown(row['value'])}"
+                        for row in facts)
 
 
 def inert_stream(chunks: Iterable[str]) -> Iterator[str]:
