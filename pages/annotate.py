@@ -15,7 +15,7 @@ from workbench.library.rubrics import load_rubrics
 from workbench.settings import load_settings
 from workbench.store import Store
 from workbench.views.transcript_view import browse_filter, chat_bubbles, conversation_facts, \
-    facet_label, inert_markdown
+    facet_label, facts_markdown, inert_markdown
 from workbench.views.annotation import guidelines, highlighted_turn, \
     KEYS_HELP, ask, keyed_items, nothing_stored, position_line, pressed, queue_facets, \
     start_at, value_from, widget_key
@@ -91,7 +91,7 @@ with Store(settings.store_path) as store:
             st.rerun()
     if not blind:
         with st.expander("About this conversation"):
-            st.dataframe(conversation_facts(transcript, persona), hide_index=True)
+            st.markdown(facts_markdown(conversation_facts(transcript, persona)))
     items = form_items(rubric, transcript, persona, blind=blind)
     saved = stored_values(mine, cid, rubric_id, annotator)
     keyed_now = st.session_state.pop("annotate_keyed", None)  # answered by a key in this run

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import VERBOSE, FilledStore, page
+from tests.app.conftest import VERBOSE, FilledStore, page, shown
 from workbench.annotation.ab import AB_RUBRIC, find_pairs
 from workbench.annotation.queue import order_queue
 from workbench.store import ConversationFilter, Store
@@ -118,7 +118,8 @@ def test_blind_mode_hides_model_persona_and_levels(app_env, filled_store) -> Non
     assert intended > 0
     # Outside blind mode the facts table names the model and levels (so the check can fail).
     at = open_annotate(app_env, filled_store, blind=False)
-    facts = {row["field"]: row["value"] for row in at.dataframe[0].value.to_dict("records")}
+    (box,) = [m.value for m in at.markdown if m.value.startswith("**conversation**")]
+    facts = dict(shown(line).removeprefix("**").split("**: ", 1) for line in box.split("  \n"))
     assert {"patient model", "levels"} <= set(facts) or facts.get("source", "").startswith("ref")
     assert "Other annotators" in shown_text(at)
 
