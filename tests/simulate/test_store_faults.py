@@ -40,3 +40,31 @@ async def test_a_full_disk_stops_the_run_with_what_to_do_and_it_resumes(
     for conv in transcripts(store_path, run_id):
         assert conv.status == "done"
         assert_well_formed(conv)
+
+
+async def test_a_store_fault_told_while_the_writer_closes_still_names_the_run(
+    make_server: Callable[..., OllamaTestServer], plan: Callable[..., str], library: Library,
+    store_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The writer tells the loop of a fault from its own thread; under load that news can land
+    # while the run is already closing the writer after its last conversation. The run must
+    # still fail with its own resume command (once it said "None", then "RUN_ID").
+    from workbench.simulate import writer as writer_module
+    from workbench.store.errors import StoreFull
+
+    server = make_server(parallel=2)
+    run_id = plan(personas=six_personas(library)[:2], samples=1, max_turns=4, hosts=[server.url])
+    close = writer_module.StoreWriter.close
+
+    async def close_after_a_late_fault(self: writer_module.StoreWriter) -> None:
+        self.error = StoreFull(store_path)
+        self._notify(self._on_error, self.error)  # as _guarded does, from the writer's side
+        await close(self)
+
+    monkeypatch.setattr(writer_module.StoreWriter, "close", close_after_a_late_fault)
+    with pytest.raises(RunAborted) as caught:
+        await asyncio.wait_for(execute_run(store_path, run_id), 120)
+    assert f"workbench run --resume {run_id}" in str(caught.value)
+    assert "is full" in str(caught.value)
+    with Store(store_path) as store:
+        assert store.get_run(run_id).status == "failed"

@@ -235,8 +235,6 @@ class _Execution:
         summary = await self._finalize(started)
         error = self.abort_error or self.writer.error
         if isinstance(error, BackendError | StoreError):
-            # The summary's message can be unset when the fault came from the writer after the
-            # last conversation settled (seen under load): the error itself then says what to do.
             raise RunAborted(summary.message or str(error)) from error
         if error is not None:
             raise error  # a bug, not a user error: show it whole
@@ -328,10 +326,14 @@ class _Execution:
             status, message = "failed", "Every conversation failed; see their failure reasons."
         else:
             status = "done"
+        decided_by = self.abort_error
         self.writer.set_run_status(status)
         await self.writer.close()
-        if self.writer.error is not None and self.abort_error is None:
-            status, message = "failed", self._failure_message(self.writer.error)
+        # A fault of the writer's own, or its abort landing on the loop while the writer closed
+        # (the abort is scheduled from the writer's thread): the run failed after all.
+        late = self.abort_error or self.writer.error
+        if late is not None and late is not decided_by:
+            status, message = "failed", self._failure_message(late)
             await asyncio.to_thread(set_run_status, self.store_path, self.run_id, status)
         self._report()
         last = self.writer.last_commit
