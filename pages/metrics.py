@@ -27,12 +27,6 @@ def computed(name: str, args: tuple, compute):
                                 stop={f"metrics_{name}_args": None})
 
 
-@st.cache_data(show_spinner="Checking role adherence…", max_entries=8)
-def cached_roles(key: tuple) -> list[roles.RoleAdherence]:
-    with Store(key[0]) as store:
-        return roles.runs_role_adherence(store, list(key[1]))
-
-
 with Store(STORE) as store:
     sizes = {r.id: r for r in corpus.run_sizes(store)}
     corpora = [c.name for c in store.list_corpora() if c.n_conversations]
@@ -57,8 +51,14 @@ key = (STORE, tuple(run_ids), tuple(measured), tuple(sizes[r].turns for r in run
 
 diversity_tab, realism_tab, roles_tab, arcs_tab = st.tabs(
     ["Diversity", "Realism", "Role adherence", "Arcs"])
-with roles_tab:  # cheap (regular expressions), so computed without a button
-    st.dataframe(roles.role_rows(cached_roles(key)), hide_index=True)
+with roles_tab:  # regular expressions: at once on small runs, on a button on large ones
+    turns = sum(sizes[r].turns for r in run_ids)
+    if turns <= view.ROLES_AT_ONCE or st.button(f"Check role adherence ({turns:,} turns)",
+                                                key="metrics_roles_go", type="primary"):
+        st.session_state["metrics_roles_args"] = (key,)
+    if (args := st.session_state.get("metrics_roles_args")) and args[0] == key:
+        st.dataframe(roles.role_rows(computed("roles", args, lambda store, tell: (
+            roles.runs_role_adherence(store, list(key[1]), on_progress=tell)))), hide_index=True)
     st.caption(view.ROLES_NOTE + "\n\n" + view.role_definitions())
 with arcs_tab:  # before Realism, whose st.stop() ends the script
     a1, a2 = st.columns(2)

@@ -118,3 +118,21 @@ def test_the_arcs_tab_plots_and_tabulates_runs_beside_a_real_corpus(
     at.selectbox(key="metrics_by").set_value("persona").run()  # another widget: kept, no bar
     assert not at.exception and not at.get("progress")
     assert [df for df in at.dataframe if "side" in df.value.columns]
+
+
+def test_role_adherence_of_large_runs_waits_for_its_button(monkeypatch,
+                                                           metrics_store: MetricsStore) -> None:
+    # Checking every patient turn of a 100,000-conversation run took 11.6 s as the page opened
+    # (benchmarks/app_bench.py); beyond ROLES_AT_ONCE turns the page asks first.
+    from workbench.views import metrics as view
+
+    monkeypatch.setattr(view, "ROLES_AT_ONCE", 1)
+    at = open_page(monkeypatch, metrics_store.path)
+    assert not [d for d in at.dataframe if "third person" in d.value.columns]
+    (button,) = [b for b in at.button if b.key == "metrics_roles_go"]
+    assert button.label.startswith("Check role adherence (") and "turns)" in button.label
+    button.click().run()
+    assert not at.exception
+    (table,) = [d.value for d in at.dataframe if "third person" in d.value.columns]
+    assert len(table) == 1 and table["patient turns"].iloc[0] > 0  # the first run, checked
+    assert not at.get("progress")  # the bar is gone once done

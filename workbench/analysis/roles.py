@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from workbench.analysis.bootstrap import Estimate, Resampling, estimate, wilson_interval
+from workbench.analysis.steps import StepProgress
 from workbench.domain.state import count_sentences
 from workbench.domain.transcript import Transcript, Turn
 from workbench.store import Store
@@ -185,14 +186,23 @@ def role_adherence(group: str, transcripts: Iterable[Transcript],
                          rates=rates)
 
 
-def runs_role_adherence(store: Store, run_ids: Sequence[str]) -> list[RoleAdherence]:
+def runs_role_adherence(store: Store, run_ids: Sequence[str],
+                        on_progress: StepProgress | None = None) -> list[RoleAdherence]:
     """Role adherence of each run's patient turns, one result per run (any status).
+
+    Args:
+        on_progress: told before each run (one step per run).
 
     Raises:
         UnknownRun: a run id is not in the store.
     """
-    return [role_adherence(run_id, store.conversations_of_run(run_id, with_turns=True))
-            for run_id in run_ids]
+    results = []
+    for step, run_id in enumerate(run_ids):
+        if on_progress is not None:
+            on_progress(step, len(run_ids), f"checking the patient turns of run {run_id}")
+        results.append(role_adherence(run_id, store.conversations_of_run(run_id,
+                                                                          with_turns=True)))
+    return results
 
 
 def role_rows(results: Sequence[RoleAdherence]) -> list[dict[str, object]]:

@@ -17,6 +17,9 @@ REALISM_WAITS = ("The two-sample tests refit a classifier per bootstrap replicat
                  "button.")
 TELLS_NOTE = ("Share of patient turns with each tell, beside each real corpus; 'on real text' "
               "says when real patients show it too (not a clean tell there).")
+ROLES_AT_ONCE = 20_000
+"""Turns (both roles) up to which role adherence is checked as the page opens (well under a
+second); larger selections wait for a button."""
 ROLES_NOTE = ("Patient turns failing each check: count (share [95% bootstrap interval over "
               "conversations]). A model that stays in role scores 0 everywhere.")
 
