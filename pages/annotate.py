@@ -16,9 +16,8 @@ from workbench.settings import load_settings
 from workbench.store import Store
 from workbench.views.transcript_view import browse_filter, chat_bubbles, conversation_facts, \
     facet_label, facts_markdown, inert_markdown
-from workbench.views.annotation import guidelines, highlighted_turn, \
-    KEYS_HELP, ask, keyed_items, nothing_stored, position_line, pressed, queue_facets, \
-    start_at, value_from, widget_key
+from workbench.views.annotation import KEYS_HELP, ask, guidelines, highlighted_turn, keyed_items, \
+    nothing_stored, position_line, pressed, queue_facets, start_at, value_from, widget_key
 
 st.title("Annotate")
 if flash := st.session_state.pop("annotate_flash", None):

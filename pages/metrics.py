@@ -7,9 +7,8 @@ import streamlit as st
 from workbench.analysis import corpus, reports, roles
 from workbench.settings import load_settings
 from workbench.store import Store
-from workbench.views import arcs, metrics as view
+from workbench.views import arcs, metrics as view, progress
 from workbench.views.plots import diversity_figure, realism_figure, turn_length_figure
-from workbench.views.progress import once_per_session
 from workbench.views.tables import axis_ids_of_facets, run_label
 from workbench.views.transcript_view import inert_markdown
 
@@ -22,9 +21,9 @@ def computed(name: str, args: tuple, compute):
     """``compute(store, on_progress)`` once per ``args`` in this session, behind a progress bar and
     a Stop button (which forgets the request, so the job does not start again)."""
     with Store(STORE) as store:
-        return once_per_session(st, "metrics_computed", name, args,
-                                lambda tell: compute(store, tell),
-                                stop={f"metrics_{name}_args": None})
+        return progress.once_per_session(st, "metrics_computed", name, args,
+                                         lambda tell: compute(store, tell),
+                                         stop={f"metrics_{name}_args": None})
 
 
 with Store(STORE) as store:
