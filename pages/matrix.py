@@ -7,11 +7,22 @@ import streamlit as st
 
 from workbench.analysis.matrix import BASE_FIGURES, build_matrix, definition, dimensions, \
     score_figures
+from workbench.domain.transcript import Transcript
 from workbench.settings import load_settings
 from workbench.store import Store
 from workbench.views.transcript_view import inert_markdown
 from workbench.views.matrix import cell_options, cell_title, clicked_cell, matrix_figure, \
     matrix_rows
+
+
+@st.cache_resource(max_entries=1, ttl=900, show_spinner=False)
+def finished(store_path: str, run_ids: tuple[str, ...], sizes: str) -> list[Transcript]:
+    """The runs' finished conversations with their turns, read once and shared (read-only) by
+    every rerun: another row, column, figure or cell does not read a large run again."""
+    with Store(store_path) as store:
+        return [t for r in run_ids for t in store.conversations_of_run(
+            r, statuses=["done"], with_turns=True)]
+
 
 st.title("Experiment matrix")
 st.caption("A grid of runs by model, prompt version, temperature or any persona axis, one "
@@ -27,9 +38,9 @@ with Store(settings.store_path) as store:
     if not chosen:
         st.info("Choose one or more runs to lay out.")
         st.stop()
+    sizes = repr([store.run_progress(r) for r in chosen])  # a run that grows is read again
     with st.spinner("Reading the runs' conversations…"):
-        transcripts = [t for r in chosen for t in store.conversations_of_run(
-            r, statuses=["done"], with_turns=True)]
+        transcripts = finished(str(settings.store_path), tuple(chosen), sizes)
         annotations = store.annotations()
 if not transcripts:
     st.warning("The chosen runs have no finished conversation yet.")

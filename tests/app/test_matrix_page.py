@@ -45,3 +45,33 @@ def test_matrix_without_runs_says_what_to_do(app_env, empty_store) -> None:
     app_env(empty_store)
     at = AppTest.from_file(page("matrix"), default_timeout=60).run()
     assert not at.exception and "No runs yet" in at.info[0].value
+
+
+def _conversations_in_cells(at: AppTest) -> int:
+    cells = at.dataframe[0].value.iloc[:, 1:].to_numpy().ravel()
+    return sum(int(str(v).split("(n=")[1].rstrip(")")) for v in cells if "(n=" in str(v))
+
+
+def test_a_run_read_once_is_read_again_when_it_grows(app_env, filled_store: FilledStore) -> None:
+    # The page keeps the runs' conversations between reruns (a large run takes seconds to read);
+    # a conversation finished since must still be counted.
+    from workbench.domain.transcript import Turn
+    from workbench.store import NewConversation
+
+    app_env(filled_store.path)
+    at = open_matrix()
+    with Store(filled_store.path) as store:
+        runs = [r.id for r in store.list_runs()]
+    at.multiselect(key="matrix_runs").set_value(runs).run()
+    before = _conversations_in_cells(at)
+    at.selectbox(key="matrix_rows").set_value("run").run()  # a rerun: same count, kept
+    assert _conversations_in_cells(at) == before > 0
+    with Store(filled_store.path) as store:
+        run = store.get_run(runs[0])
+        cid = store.add_conversation(NewConversation(run_id=run.id, patient_model="llama3.2",
+                                                     levels={}))
+        store.append_turn(cid, Turn(index=0, role="patient", text="It started on Sunday."))
+        store.set_conversation_status(cid, "done")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _conversations_in_cells(at) == before + 1
