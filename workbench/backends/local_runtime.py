@@ -27,8 +27,11 @@ system prompt fits. A context grows to the model's trained window (8k for SmolLM
 conversation needs it; the KV cache is allocated whole, about 25 MB per 1k tokens for SmolLM2."""
 CONTEXTS = 4
 """Contexts (KV caches) kept per model: enough for both sides of two conversations."""
-BLOCK = 256
-"""Tokens per evaluation batch, and the unit of prompt reuse (see "Seeds" in ``local``)."""
+BLOCK = 64
+"""Tokens per evaluation batch, and the unit of prompt reuse (see "Seeds" in ``local``). Each
+call evaluates again what follows the last whole block it can reuse; with 256-token blocks that
+cost one conversation at a time 22 % of the raw runtime's speed, with 64 it costs 9 %
+(``benchmarks/local_bench.py``)."""
 DEFAULT_MAX_TOKENS = 256
 """Token limit of a reply when the call sets none (a 135M model decodes ~60 tokens/s)."""
 DEFAULTS = {"temp": 0.8, "top_k": 40, "top_p": 0.9, "min_p": 0.0, "repeat_penalty": 1.1}
