@@ -106,6 +106,11 @@ default_model = st.selectbox(
     accept_new_options=True, format_func=lambda s: s or "(none)",
     help="Preselected on the Runs and Trainer pages; a spec such as ollama/llama3.2:1b.",
     disabled=locked)
+timeout_s = st.number_input(
+    "Model timeout (seconds)", min_value=1.0, value=float(saved.model_timeout_s), step=30.0,
+    key="settings_timeout", disabled=locked,
+    help="How long a run waits for one model reply before retrying the call; a large model on a "
+    "slow machine may need more. `workbench run --timeout` overrides it for one run.")
 annotator = st.text_input("Your name (annotator)", saved.annotator, key="settings_annotator",
                           help="Recorded on your annotations and trainer transcripts.",
                           disabled=locked)
@@ -128,6 +133,7 @@ if st.button("Save", key="settings_save", type="primary", disabled=locked) and n
     updated = saved.model_validate({
         **saved.model_dump(), "ollama_hosts": hosts, "allow_remote": allow_remote,
         "annotator": annotator.strip(), "default_patient_model": (default_model or "").strip(),
+        "model_timeout_s": float(timeout_s),
         "store_path": store_text.strip() or saved.store_path,
     })
     written = save_settings(updated)

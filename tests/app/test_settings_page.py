@@ -84,6 +84,7 @@ def test_save_writes_the_settings_file(settings_file: Path, server: OllamaTestSe
     at.text_input(key="settings_hosts").input(f"{server.url}, localhost")
     at.checkbox(key="settings_allow_remote").check()
     at.text_input(key="settings_annotator").input("Dr. Ada")
+    at.number_input(key="settings_timeout").set_value(300.0)
     at.run()
     at.selectbox(key="settings_default_model").select("ollama/qwen2.5:0.5b")
     at.button(key="settings_save").click().run()
@@ -94,7 +95,9 @@ def test_save_writes_the_settings_file(settings_file: Path, server: OllamaTestSe
     assert saved["allow_remote"] is True
     assert saved["annotator"] == "Dr. Ada"
     assert saved["default_patient_model"] == "ollama/qwen2.5:0.5b"
+    assert saved["model_timeout_s"] == 300.0
     again = page()  # a new session reads the file back
+    assert again.number_input(key="settings_timeout").value == 300.0
     assert again.text_input(key="settings_hosts").value == f"{server.url}, http://localhost:11434"
     assert again.selectbox(key="settings_default_model").value == "ollama/qwen2.5:0.5b"
 

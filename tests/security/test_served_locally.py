@@ -140,7 +140,8 @@ def test_settings_are_read_only_while_served_on_the_network(network_address, app
     assert any("Read-only while the app is served on the network" in w.value for w in at.warning)
     fields = [at.text_input(key="settings_hosts"), at.checkbox(key="settings_allow_remote"),
               at.selectbox(key="settings_default_model"), at.text_input(key="settings_annotator"),
-              at.text_input(key="settings_store"), at.button(key="settings_save")]
+              at.text_input(key="settings_store"), at.number_input(key="settings_timeout"),
+              at.button(key="settings_save")]
     assert all(field.disabled for field in fields)
     assert not settings_file.exists()
 

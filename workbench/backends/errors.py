@@ -41,8 +41,8 @@ class TransientBackendError(BackendError):
             "This is usually temporary (server busy or restarting, model being reloaded, a "
             "connection cut off), so retrying the call normally works. If it keeps happening, "
             "read the server's log (for Ollama: the terminal running `ollama serve`, or "
-            "`journalctl -u ollama`), raise the timeout (`workbench run --timeout SECONDS`, or "
-            "the model_timeout_s setting), or lower the run's concurrency.",
+            "`journalctl -u ollama`), raise the model timeout (on the Settings page, "
+            "or `workbench run --timeout SECONDS` for one run), or lower the run's concurrency.",
             host=host, model=model,
         )
         self.detail = detail
